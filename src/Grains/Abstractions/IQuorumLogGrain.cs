@@ -1,0 +1,39 @@
+using Orleans.Concurrency;
+
+namespace OrleansCoord.Grains.Abstractions;
+
+/// <summary>
+/// The single writer of the coordination service, ZooKeeper's leader: it validates writes against the tree's
+/// metadata, assigns zxids, group-commits batches to the durable log, applies them to the subtree grains and
+/// publishes the applied watermark with the watch events it fired.
+/// </summary>
+public interface IQuorumLogGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers a gateway for publications; returns its gateway id and the current watermark.</summary>
+    Task<(int GatewayId, long Watermark)> Subscribe(IGatewayObserver observer, int gatewayId);
+
+    /// <summary>Validates, orders, commits and applies a batch of writes; results come back in batch order.</summary>
+    Task<WriteResult[]> Submit(WriteRequest[] batch);
+
+    /// <summary>Opens a session through the log (ZooKeeper's createSession txn).</summary>
+    Task<SessionInfo> CreateSession(int timeoutMs);
+
+    /// <summary>The live session with this id, or a SessionId of 0 when it has expired or never existed.</summary>
+    Task<SessionInfo> FindSession(long sessionId);
+
+    /// <summary>Marks sessions as active: each one's expiry moves to now plus its timeout.</summary>
+    [OneWay]
+    Task Touch(long[] sessionIds);
+
+    /// <summary>Counts for the four-letter words and metrics.</summary>
+    Task<ServerSummary> GetSummary();
+}
+
+/// <summary>Counts the four-letter words report.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ServerSummary(
+    [property: Id(0)] long LastZxid,
+    [property: Id(1)] int NodeCount,
+    [property: Id(2)] int SessionCount,
+    [property: Id(3)] int EphemeralCount,
+    [property: Id(4)] long ApproximateDataSize);

@@ -1,0 +1,47 @@
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.Abstractions;
+
+/// <summary>
+/// Owns one part of the znode tree (data, stats, ACLs, children and watches), applies committed changes
+/// in zxid order and serves reads. The key is the subtree's root path (see SubtreePartitioner).
+/// </summary>
+public interface ISubtreeGrain : IGrainWithStringKey
+{
+    /// <summary>Applies committed changes in zxid order; returns the watch events they fired.</summary>
+    Task<WatchEvent[]> Apply(ApplyItem[] items);
+
+    /// <summary>Serves exists, getData, getChildren, getChildren2 and getACL.</summary>
+    Task<ReadResult> Read(ReadCommand command);
+
+    /// <summary>Re-arms watches after a reconnect; fires at once those whose nodes changed after relativeZxid.</summary>
+    Task<WatchEvent[]> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches);
+
+    /// <summary>Forgets every watch of a connection that has closed.</summary>
+    Task RemoveWatcher(Watcher watcher);
+
+    /// <summary>Node, watch and byte counts of this subtree.</summary>
+    Task<SubtreeSummary> GetSummary();
+}
+
+/// <summary>One change of a committed batch, tagged with its zxid and its position in the batch.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct ApplyItem([property: Id(0)] long Zxid, [property: Id(1)] int Order, [property: Id(2)] TreeChange Change);
+
+/// <summary>A read as the gateway routes it to the owning subtree grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReadCommand(
+    [property: Id(0)] OpCode Type,
+    [property: Id(1)] string Path,
+    [property: Id(2)] bool Watch,
+    [property: Id(3)] Id[] AuthIds,
+    [property: Id(4)] Watcher Watcher,
+    [property: Id(5)] long MinZxid);
+
+/// <summary>Counts of one subtree grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubtreeSummary(
+    [property: Id(0)] int NodeCount,
+    [property: Id(1)] int WatchCount,
+    [property: Id(2)] long DataSize);

@@ -1,0 +1,39 @@
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.Abstractions;
+
+/// <summary>What a committed txn does to one znode.</summary>
+public enum TreeChangeKind
+{
+    Create,
+    Delete,
+    SetData,
+    SetAcl,
+    ChildAdded,
+    ChildRemoved,
+}
+
+/// <summary>
+/// One step of a committed txn, applied by the subtree grain that owns <see cref="Path"/>. It carries the
+/// node's complete Stat after the change, so appliers never recompute what the quorum-log grain decided.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record TreeChange(
+    [property: Id(0)] TreeChangeKind Kind,
+    [property: Id(1)] string Path,
+    [property: Id(2)] Stat Stat,
+    [property: Id(3)] byte[]? Data = null,
+    [property: Id(4)] Acl[]? Acl = null,
+    [property: Id(5)] string? ChildName = null);
+
+/// <summary>A committed txn: its zxid and the ordered changes it makes.</summary>
+[GenerateSerializer, Immutable]
+public sealed record Txn(
+    [property: Id(0)] long Zxid,
+    [property: Id(1)] long SessionId,
+    [property: Id(2)] int Xid,
+    [property: Id(3)] long Time,
+    [property: Id(4)] OpCode Type,
+    [property: Id(5)] TreeChange[] Changes,
+    [property: Id(6)] int SessionTimeout = 0);

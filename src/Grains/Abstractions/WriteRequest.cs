@@ -1,0 +1,35 @@
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.Abstractions;
+
+/// <summary>One client write as the gateway received it: the raw request body plus who sent it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WriteRequest(
+    [property: Id(0)] long SessionId,
+    [property: Id(1)] int Xid,
+    [property: Id(2)] OpCode Type,
+    [property: Id(3)] byte[] Body,
+    [property: Id(4)] Id[] AuthIds);
+
+/// <summary>The outcome of one write: its zxid (or the last zxid, for errors) and the encoded reply body.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct WriteResult(
+    [property: Id(0)] long Zxid,
+    [property: Id(1)] ErrorCode Err,
+    [property: Id(2)] byte[]? Body);
+
+/// <summary>The outcome of a read: the zxid whose state it reflects, the error, and the encoded reply body.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct ReadResult(
+    [property: Id(0)] long Zxid,
+    [property: Id(1)] ErrorCode Err,
+    [property: Id(2)] byte[]? Body);
+
+/// <summary>A session as the quorum-log grain knows it, for the gateway's handshake; SessionId 0 when unknown.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct SessionInfo(
+    [property: Id(0)] long SessionId,
+    [property: Id(1)] int TimeoutMs,
+    [property: Id(2)] byte[] Password,
+    [property: Id(3)] long Zxid);

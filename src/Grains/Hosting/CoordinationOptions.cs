@@ -1,0 +1,17 @@
+namespace OrleansCoord.Grains.Hosting;
+
+/// <summary>Settings of the coordination core (zoo.cfg keys that the grains obey).</summary>
+public sealed class CoordinationOptions
+{
+    /// <summary>zoo.cfg tickTime in milliseconds: the unit of session expiry checks.</summary>
+    public int TickTime { get; set; } = 2000;
+
+    /// <summary>zoo.cfg skipACL: turns every ACL check off.</summary>
+    public bool SkipAcl { get; set; }
+
+    /// <summary>The digest id (user:base64hash) that authenticates as the super user, like superDigest.</summary>
+    public string? SuperDigest { get; set; }
+
+    /// <summary>The server id (myid) folded into session ids, as ZooKeeper does.</summary>
+    public long ServerId { get; set; }
+}

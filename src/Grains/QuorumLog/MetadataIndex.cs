@@ -1,0 +1,80 @@
+using OrleansCoord.Grains.Tree;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.QuorumLog;
+
+/// <summary>
+/// What the leader knows of a znode without its data: Stat, ACL and CreateCount, ZooKeeper's stored cversion
+/// (children ever created, the source of sequential suffixes).
+/// </summary>
+public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount);
+
+/// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>
+public sealed class MetadataIndex
+{
+    private readonly Dictionary<string, NodeMeta> _nodes = new(StringComparer.Ordinal);
+
+    public MetadataIndex()
+    {
+        foreach (var node in BuiltInNodes.All)
+        {
+            _nodes[node.Path] = new NodeMeta(node.Stat, node.Acl, 0);
+        }
+    }
+
+    public int Count => _nodes.Count;
+
+    /// <summary>Sum of path and data lengths, as ZooKeeper's approximate_data_size counts them.</summary>
+    public long ApproximateDataSize { get; private set; }
+
+    public NodeMeta? Get(string path) => _nodes.GetValueOrDefault(path);
+
+    public void Set(string path, NodeMeta? meta)
+    {
+        if (_nodes.Remove(path, out var old))
+        {
+            ApproximateDataSize -= path.Length + old.Stat.DataLength;
+        }
+
+        if (meta is not null)
+        {
+            _nodes[path] = meta;
+            ApproximateDataSize += path.Length + meta.Stat.DataLength;
+        }
+    }
+}
+
+/// <summary>
+/// Changes validated but not yet folded into the index: ZooKeeper's outstanding changes. A multi validates
+/// against it op by op and is either committed whole or dropped.
+/// </summary>
+public sealed class IndexOverlay(MetadataIndex index)
+{
+    private readonly Dictionary<string, NodeMeta?> _pending = new(StringComparer.Ordinal);
+
+    public NodeMeta? Get(string path) => _pending.TryGetValue(path, out var meta) ? meta : index.Get(path);
+
+    public void Set(string path, NodeMeta? meta) => _pending[path] = meta;
+
+    public void Commit(SessionTracker sessions)
+    {
+        foreach (var (path, meta) in _pending)
+        {
+            var before = index.Get(path);
+            if (before is { Stat.EphemeralOwner: not 0 } && meta is null)
+            {
+                sessions.RemoveEphemeral(before.Stat.EphemeralOwner, path);
+            }
+            else if (before is null && meta is { Stat.EphemeralOwner: not 0 })
+            {
+                sessions.AddEphemeral(meta.Stat.EphemeralOwner, path);
+            }
+
+            index.Set(path, meta);
+        }
+
+        _pending.Clear();
+    }
+
+    public void Rollback() => _pending.Clear();
+}

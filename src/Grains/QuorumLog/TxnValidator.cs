@@ -1,0 +1,424 @@
+using System.Buffers;
+using System.Globalization;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Security;
+using OrleansCoord.Grains.Tree;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.QuorumLog;
+
+/// <summary>
+/// Turns a write request into a txn or an error exactly as ZooKeeper's PrepRequestProcessor does: the same
+/// checks in the same order, against the metadata index plus the changes of the batch so far.
+/// </summary>
+public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl)
+{
+    private readonly IndexOverlay _overlay = new(index);
+    private readonly List<TreeChange> _changes = [];
+
+    /// <summary>Processes one write; a txn that changes state is appended to <paramref name="txns"/>.</summary>
+    public WriteResult Process(WriteRequest request, long time, ref long lastZxid, List<Txn> txns)
+    {
+        var zxid = lastZxid + 1;
+        _changes.Clear();
+        _replyWithoutTxn = false;
+        var output = new ArrayBufferWriter<byte>(64);
+        var writer = new JuteWriter(output);
+        ErrorCode err;
+        try
+        {
+            if (request.Type != OpCode.CloseSession && sessions.Find(request.SessionId) is null)
+            {
+                return new WriteResult(lastZxid, ErrorCode.SessionExpired, null);
+            }
+
+            err = request.Type switch
+            {
+                OpCode.Multi => PrepareMulti(request, zxid, time, writer),
+                OpCode.Sync => PrepareSync(request, writer),
+                OpCode.CloseSession => PrepareCloseSession(request.SessionId, zxid),
+                OpCode.SetAcl => PrepareSetAcl(request, zxid, writer),
+                _ => PrepareSingle(request, zxid, time, writer),
+            };
+        }
+        catch (JuteException)
+        {
+            err = ErrorCode.MarshallingError;
+        }
+
+        if (err != ErrorCode.Ok)
+        {
+            _overlay.Rollback();
+            return new WriteResult(lastZxid, err, null);
+        }
+
+        if (_replyWithoutTxn)
+        {
+            return new WriteResult(lastZxid, ErrorCode.Ok, output.WrittenSpan.ToArray());
+        }
+
+        _overlay.Commit(sessions);
+        if (request.Type == OpCode.CloseSession)
+        {
+            sessions.Remove(request.SessionId);
+        }
+
+        lastZxid = zxid;
+        txns.Add(new Txn(zxid, request.SessionId, request.Xid, time, request.Type, [.. _changes]));
+        return new WriteResult(zxid, ErrorCode.Ok, output.WrittenCount == 0 ? null : output.WrittenSpan.ToArray());
+    }
+
+    /// <summary>Opens a session as a txn: it takes a zxid but changes no node.</summary>
+    public static Txn CreateSession(SessionTracker.Session session, long time, ref long lastZxid)
+    {
+        lastZxid++;
+        return new Txn(lastZxid, session.Id, 0, time, OpCode.CreateSession, [], session.TimeoutMs);
+    }
+
+    /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
+    private bool _replyWithoutTxn;
+
+    private ErrorCode PrepareSingle(WriteRequest request, long zxid, long time, JuteWriter writer)
+    {
+        if (request.Type is not (OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer or OpCode.SetData))
+        {
+            return ErrorCode.Unimplemented;
+        }
+
+        var reader = new JuteReader(request.Body);
+        var op = MultiOp.Read(ref reader, request.Type);
+        var err = Prepare(op, request, zxid, time, out var path, out var stat);
+        if (err == ErrorCode.Ok)
+        {
+            WriteOpResult(writer, op.Type, path, stat);
+        }
+
+        return err;
+    }
+
+    private ErrorCode PrepareMulti(WriteRequest request, long zxid, long time, JuteWriter writer)
+    {
+        var reader = new JuteReader(request.Body);
+        var multi = MultiRequest.Read(ref reader);
+        var results = new List<MultiResult>(multi.Ops.Count);
+        var failedAt = -1;
+        var failure = ErrorCode.Ok;
+        for (var i = 0; i < multi.Ops.Count; i++)
+        {
+            var op = multi.Ops[i];
+            string? path = null;
+            Stat stat = default;
+            var err = op.Type is OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete or OpCode.SetData or OpCode.Check
+                ? Prepare(op, request, zxid, time, out path, out stat)
+                : ErrorCode.Unimplemented;
+            if (err != ErrorCode.Ok)
+            {
+                failedAt = i;
+                failure = err;
+                break;
+            }
+
+            results.Add(new MultiResult(op.Type, Path: path, Stat: stat));
+        }
+
+        if (failedAt >= 0)
+        {
+            // A failed multi changes nothing: ops before the failure report 0, after it RUNTIMEINCONSISTENCY.
+            _overlay.Rollback();
+            _changes.Clear();
+            results.Clear();
+            for (var i = 0; i < multi.Ops.Count; i++)
+            {
+                results.Add(MultiResult.Error(i < failedAt ? ErrorCode.Ok : i == failedAt ? failure : ErrorCode.RuntimeInconsistency));
+            }
+
+            _replyWithoutTxn = true;
+        }
+
+        new MultiResponse(results).Write(writer);
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode PrepareSync(WriteRequest request, JuteWriter writer)
+    {
+        _replyWithoutTxn = true;
+        var reader = new JuteReader(request.Body);
+        writer.WriteString(PathRequest.Read(ref reader).Path);
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode PrepareCloseSession(long sessionId, long zxid)
+    {
+        var session = sessions.Find(sessionId);
+        if (session is null)
+        {
+            return ErrorCode.Ok;
+        }
+
+        foreach (var path in session.Ephemerals)
+        {
+            var node = _overlay.Get(path);
+            if (node is not null)
+            {
+                Delete(path, node, zxid);
+            }
+        }
+
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode PrepareSetAcl(WriteRequest request, long zxid, JuteWriter writer)
+    {
+        var reader = new JuteReader(request.Body);
+        var setAcl = SetAclRequest.Read(ref reader);
+        if (PathValidation.Validate(setAcl.Path) is not null)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var acl = AclChecker.Fixup(setAcl.Acl, request.AuthIds);
+        if (acl is null)
+        {
+            return ErrorCode.InvalidAcl;
+        }
+
+        var node = _overlay.Get(setAcl.Path);
+        if (node is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (!AclChecker.IsAllowed(node.Acl, request.AuthIds, Perms.Admin, skipAcl))
+        {
+            return ErrorCode.NoAuth;
+        }
+
+        if (setAcl.Version != -1 && setAcl.Version != node.Stat.Aversion)
+        {
+            return ErrorCode.BadVersion;
+        }
+
+        var stat = node.Stat with { Aversion = node.Stat.Aversion + 1 };
+        _overlay.Set(setAcl.Path, node with { Stat = stat, Acl = acl });
+        _changes.Add(new TreeChange(TreeChangeKind.SetAcl, setAcl.Path, stat, Acl: acl));
+        stat.Write(writer);
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode Prepare(MultiOp op, WriteRequest request, long zxid, long time, out string? resultPath, out Stat resultStat)
+    {
+        resultPath = null;
+        resultStat = default;
+        switch (op.Type)
+        {
+            case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl:
+                return PrepareCreate(op, request, zxid, time, out resultPath, out resultStat);
+            case OpCode.Delete:
+                return PrepareDelete(op, request, zxid);
+            case OpCode.SetData:
+                return PrepareSetData(op, request, zxid, time, out resultStat);
+            case OpCode.Check:
+                return PrepareCheck(op, request);
+            default:
+                return ErrorCode.Unimplemented;
+        }
+    }
+
+    private ErrorCode PrepareCreate(MultiOp op, WriteRequest request, long zxid, long time, out string? resultPath, out Stat resultStat)
+    {
+        resultPath = null;
+        resultStat = default;
+        if (!CreateModes.IsKnown(op.Flags))
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var mode = (CreateMode)op.Flags;
+        if (mode.IsTtl() || op.Type == OpCode.CreateTtl)
+        {
+            // TTL nodes need zookeeper.extendedTypesEnabled, which this server does not offer yet.
+            return ErrorCode.Unimplemented;
+        }
+
+        var path = op.Path;
+        if (PathValidation.Validate(path, mode.IsSequential()) is not null)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var parentPath = PathValidation.Parent(path);
+        var acl = AclChecker.Fixup(op.Acl, request.AuthIds);
+        if (acl is null)
+        {
+            return ErrorCode.InvalidAcl;
+        }
+
+        var parent = _overlay.Get(parentPath);
+        if (parent is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (!AclChecker.IsAllowed(parent.Acl, request.AuthIds, Perms.Create, skipAcl))
+        {
+            return ErrorCode.NoAuth;
+        }
+
+        if (mode.IsSequential())
+        {
+            path += FormatSequence(parent.CreateCount);
+        }
+
+        if (PathValidation.Validate(path) is not null)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        if (_overlay.Get(path) is not null)
+        {
+            return ErrorCode.NodeExists;
+        }
+
+        if (parent.Stat.EphemeralOwner != 0)
+        {
+            return ErrorCode.NoChildrenForEphemerals;
+        }
+
+        var owner = mode.IsEphemeral() ? request.SessionId : 0;
+        var stat = new Stat(zxid, zxid, time, time, 0, 0, 0, owner, op.Data?.Length ?? 0, 0, zxid);
+        var createCount = parent.CreateCount + 1;
+        var numChildren = parent.Stat.NumChildren + 1;
+        var parentStat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
+        _overlay.Set(path, new NodeMeta(stat, acl, 0));
+        _overlay.Set(parentPath, parent with { Stat = parentStat, CreateCount = createCount });
+        _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl));
+        _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentStat, ChildName: PathValidation.Name(path)));
+        resultPath = path;
+        resultStat = stat;
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode PrepareDelete(MultiOp op, WriteRequest request, long zxid)
+    {
+        var path = op.Path;
+        if (PathValidation.Validate(path) is not null || BuiltInNodes.IsSpecial(path))
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var parent = _overlay.Get(PathValidation.Parent(path));
+        var node = _overlay.Get(path);
+        if (parent is null || node is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (!AclChecker.IsAllowed(parent.Acl, request.AuthIds, Perms.Delete, skipAcl))
+        {
+            return ErrorCode.NoAuth;
+        }
+
+        if (op.Version != -1 && op.Version != node.Stat.Version)
+        {
+            return ErrorCode.BadVersion;
+        }
+
+        if (node.Stat.NumChildren > 0)
+        {
+            return ErrorCode.NotEmpty;
+        }
+
+        Delete(path, node, zxid);
+        return ErrorCode.Ok;
+    }
+
+    private void Delete(string path, NodeMeta node, long zxid)
+    {
+        var parentPath = PathValidation.Parent(path);
+        var parent = _overlay.Get(parentPath)!;
+        var numChildren = parent.Stat.NumChildren - 1;
+        var parentStat = parent.Stat with { Cversion = (2 * parent.CreateCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
+        _overlay.Set(path, null);
+        _overlay.Set(parentPath, parent with { Stat = parentStat });
+        _changes.Add(new TreeChange(TreeChangeKind.Delete, path, node.Stat));
+        _changes.Add(new TreeChange(TreeChangeKind.ChildRemoved, parentPath, parentStat, ChildName: PathValidation.Name(path)));
+    }
+
+    private ErrorCode PrepareSetData(MultiOp op, WriteRequest request, long zxid, long time, out Stat resultStat)
+    {
+        resultStat = default;
+        var path = op.Path;
+        if (PathValidation.Validate(path) is not null)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var node = _overlay.Get(path);
+        if (node is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (!AclChecker.IsAllowed(node.Acl, request.AuthIds, Perms.Write, skipAcl))
+        {
+            return ErrorCode.NoAuth;
+        }
+
+        if (op.Version != -1 && op.Version != node.Stat.Version)
+        {
+            return ErrorCode.BadVersion;
+        }
+
+        var stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = op.Data?.Length ?? 0 };
+        _overlay.Set(path, node with { Stat = stat });
+        _changes.Add(new TreeChange(TreeChangeKind.SetData, path, stat, op.Data));
+        resultStat = stat;
+        return ErrorCode.Ok;
+    }
+
+    private ErrorCode PrepareCheck(MultiOp op, WriteRequest request)
+    {
+        if (PathValidation.Validate(op.Path) is not null)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var node = _overlay.Get(op.Path);
+        if (node is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (!AclChecker.IsAllowed(node.Acl, request.AuthIds, Perms.Read, skipAcl))
+        {
+            return ErrorCode.NoAuth;
+        }
+
+        return op.Version != -1 && op.Version != node.Stat.Version ? ErrorCode.BadVersion : ErrorCode.Ok;
+    }
+
+    private static void WriteOpResult(JuteWriter writer, OpCode type, string? path, Stat stat)
+    {
+        switch (type)
+        {
+            case OpCode.Create:
+                writer.WriteString(path);
+                break;
+            case OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl:
+                writer.WriteString(path);
+                stat.Write(writer);
+                break;
+            case OpCode.SetData:
+                stat.Write(writer);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Java's String.format("%010d", n): ten characters, the sign counting as one of them.</summary>
+    public static string FormatSequence(int counter) =>
+        counter >= 0 ? counter.ToString("D10", CultureInfo.InvariantCulture) : "-" + (-(long)counter).ToString("D9", CultureInfo.InvariantCulture);
+}

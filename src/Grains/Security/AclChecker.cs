@@ -1,0 +1,119 @@
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.Security;
+
+/// <summary>ZooKeeper's ACL rules: permission checks and the normalisation of ACLs given to create and setACL.</summary>
+public static class AclChecker
+{
+    /// <summary>Whether any of the session's ids is granted any of <paramref name="perm"/> (ZooKeeperServer.checkACL).</summary>
+    public static bool IsAllowed(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds, Perms perm, bool skipAcl)
+    {
+        if (skipAcl || acl is null || acl.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var id in authIds)
+        {
+            if (id.Scheme == AuthenticationProviders.Super)
+            {
+                return true;
+            }
+        }
+
+        foreach (var entry in acl)
+        {
+            if ((entry.Perms & perm) == 0)
+            {
+                continue;
+            }
+
+            if (entry.Id.Scheme == AuthenticationProviders.World && entry.Id.Identity == "anyone")
+            {
+                return true;
+            }
+
+            foreach (var id in authIds)
+            {
+                if (id.Scheme == entry.Id.Scheme && AuthenticationProviders.Matches(id.Scheme, id.Identity, entry.Id.Identity))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Validates an ACL list and expands the "auth" scheme into the caller's authenticated ids
+    /// (PrepRequestProcessor.fixupACL); null means INVALIDACL.
+    /// </summary>
+    public static Acl[]? Fixup(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds)
+    {
+        if (acl is null || acl.Count == 0)
+        {
+            return null;
+        }
+
+        var result = new List<Acl>(acl.Count);
+        foreach (var entry in acl.Distinct())
+        {
+            var id = entry.Id;
+            if (id.Scheme == AuthenticationProviders.World && id.Identity == "anyone")
+            {
+                result.Add(entry);
+            }
+            else if (id.Scheme == AuthenticationProviders.Auth)
+            {
+                var any = false;
+                foreach (var authId in authIds)
+                {
+                    if (AuthenticationProviders.IsAuthenticatedScheme(authId.Scheme))
+                    {
+                        any = true;
+                        result.Add(new Acl(entry.Perms, authId));
+                    }
+                }
+
+                if (!any)
+                {
+                    return null;
+                }
+            }
+            else if (AuthenticationProviders.IsValid(id.Scheme, id.Identity))
+            {
+                result.Add(entry);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>getACL without ADMIN shows digest ids as "user:x" (FinalRequestProcessor).</summary>
+    public static Acl[] MaskDigests(IReadOnlyList<Acl> acl)
+    {
+        var masked = new Acl[acl.Count];
+        for (var i = 0; i < acl.Count; i++)
+        {
+            var entry = acl[i];
+            if (entry.Id.Scheme == AuthenticationProviders.Digest)
+            {
+                var colon = entry.Id.Identity.IndexOf(':', StringComparison.Ordinal);
+                if (colon >= 0)
+                {
+                    entry = new Acl(entry.Perms, new Id(entry.Id.Scheme, entry.Id.Identity[..colon] + ":x"));
+                }
+            }
+
+            masked[i] = entry;
+        }
+
+        return masked;
+    }
+}

@@ -1,0 +1,96 @@
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Protocol;
+
+namespace OrleansCoord.Grains.Tree;
+
+/// <summary>The znodes of one subtree and their watches: applies committed changes and fires watches.</summary>
+public sealed class DataTree
+{
+    private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
+
+    public DataTree(string subtreeKey)
+    {
+        foreach (var builtIn in BuiltInNodes.All)
+        {
+            if (SubtreePartitioner.KeyFor(builtIn.Path) == subtreeKey)
+            {
+                var node = new DataNode([], builtIn.Acl, builtIn.Stat);
+                node.Children.UnionWith(builtIn.Children);
+                _nodes[builtIn.Path] = node;
+            }
+        }
+    }
+
+    public WatchManager Watches { get; } = new();
+
+    /// <summary>The zxid of the last change applied here.</summary>
+    public long LastAppliedZxid { get; private set; }
+
+    public int NodeCount => _nodes.Count;
+
+    public long DataSize { get; private set; }
+
+    public DataNode? Get(string path) => _nodes.GetValueOrDefault(path);
+
+    public void Apply(ApplyItem item, List<WatchEvent> fired)
+    {
+        var change = item.Change;
+        var path = change.Path;
+        switch (change.Kind)
+        {
+            case TreeChangeKind.Create:
+                _nodes[path] = new DataNode(change.Data, change.Acl ?? [], change.Stat);
+                DataSize += path.Length + (change.Data?.Length ?? 0);
+                Watches.Trigger(path, EventType.NodeCreated, item.Zxid, item.Order, fired);
+                break;
+            case TreeChangeKind.Delete:
+                if (_nodes.Remove(path, out var removed))
+                {
+                    DataSize -= path.Length + (removed.Data?.Length ?? 0);
+                }
+
+                Watches.Trigger(path, EventType.NodeDeleted, item.Zxid, item.Order, fired);
+                break;
+            case TreeChangeKind.SetData:
+                if (_nodes.TryGetValue(path, out var node))
+                {
+                    DataSize += (change.Data?.Length ?? 0) - (node.Data?.Length ?? 0);
+                    node.Data = change.Data;
+                    node.Stat = change.Stat;
+                }
+
+                Watches.Trigger(path, EventType.NodeDataChanged, item.Zxid, item.Order, fired);
+                break;
+            case TreeChangeKind.SetAcl:
+                if (_nodes.TryGetValue(path, out node))
+                {
+                    node.Acl = change.Acl ?? [];
+                    node.Stat = change.Stat;
+                }
+
+                break;
+            case TreeChangeKind.ChildAdded or TreeChangeKind.ChildRemoved:
+                if (_nodes.TryGetValue(path, out node))
+                {
+                    if (change.Kind == TreeChangeKind.ChildAdded)
+                    {
+                        node.Children.Add(change.ChildName!);
+                    }
+                    else
+                    {
+                        node.Children.Remove(change.ChildName!);
+                    }
+
+                    node.Stat = change.Stat;
+                }
+
+                Watches.Trigger(path, EventType.NodeChildrenChanged, item.Zxid, item.Order, fired);
+                break;
+        }
+
+        if (item.Zxid > LastAppliedZxid)
+        {
+            LastAppliedZxid = item.Zxid;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+namespace OrleansCoord.Grains.Tree;
+
+/// <summary>
+/// Maps a path to the subtree grain that owns it: the root node lives in "/", every other node in the grain
+/// named after its first path component, so "/app/a/b" belongs to "/app".
+/// </summary>
+public static class SubtreePartitioner
+{
+    public const string RootKey = "/";
+
+    public static string KeyFor(string path)
+    {
+        if (path.Length <= 1)
+        {
+            return RootKey;
+        }
+
+        var slash = path.IndexOf('/', 1);
+        return slash < 0 ? path : path[..slash];
+    }
+}
