@@ -1,0 +1,83 @@
+using OrleansCoord.Gateway.Session;
+using OrleansCoord.Grains.Abstractions;
+
+namespace OrleansCoord.Gateway.Dispatch;
+
+/// <summary>
+/// Gathers the writes of all sessions on this gateway into one quorum-log call at a time. Keeping a single
+/// batch in flight keeps each session's writes in the order they were sent, and sizes batches by load.
+/// </summary>
+public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark watermark)
+{
+    private readonly Lock _lock = new();
+    private List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> _pending = [];
+    private bool _inFlight;
+
+    public int Outstanding { get; private set; }
+
+    public Task<WriteResult> Enqueue(WriteRequest request)
+    {
+        var result = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _pending.Add((request, result));
+            Outstanding++;
+            if (_inFlight)
+            {
+                return result.Task;
+            }
+
+            _inFlight = true;
+        }
+
+        _ = Task.Run(SendLoopAsync);
+        return result.Task;
+    }
+
+    private async Task SendLoopAsync()
+    {
+        while (true)
+        {
+            List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> batch;
+            lock (_lock)
+            {
+                if (_pending.Count == 0)
+                {
+                    _inFlight = false;
+                    return;
+                }
+
+                batch = _pending;
+                _pending = [];
+            }
+
+            try
+            {
+                var requests = new WriteRequest[batch.Count];
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    requests[i] = batch[i].Request;
+                }
+
+                var results = await quorumLog().Submit(requests);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Result.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception)
+            {
+                // The ordering service could not be reached: clients see a system error, not a hang.
+                foreach (var (_, result) in batch)
+                {
+                    result.TrySetResult(new WriteResult(watermark.Value, ErrorCode.SystemError, null));
+                }
+            }
+
+            lock (_lock)
+            {
+                Outstanding -= batch.Count;
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using OrleansCoord.Protocol.Framing;
+
+namespace OrleansCoord.Gateway.Hosting;
+
+/// <summary>Client-port settings, named after their zoo.cfg keys.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>clientPort; 0 picks a free port (printed at start-up).</summary>
+    public int ClientPort { get; set; } = 2181;
+
+    /// <summary>clientPortAddress.</summary>
+    public IPAddress ClientPortAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>tickTime in milliseconds.</summary>
+    public int TickTime { get; set; } = 2000;
+
+    /// <summary>minSessionTimeout; -1 means 2 × tickTime.</summary>
+    public int MinSessionTimeout { get; set; } = -1;
+
+    /// <summary>maxSessionTimeout; -1 means 20 × tickTime.</summary>
+    public int MaxSessionTimeout { get; set; } = -1;
+
+    /// <summary>maxClientCnxns: connections allowed per client IP; 0 means no limit.</summary>
+    public int MaxClientCnxns { get; set; } = 60;
+
+    /// <summary>jute.maxbuffer: the largest frame accepted, in bytes.</summary>
+    public int JuteMaxBuffer { get; set; } = FrameReader.DefaultMaxBuffer;
+
+    /// <summary>4lw.commands.whitelist: the four-letter words answered; "*" for all.</summary>
+    public IReadOnlySet<string> FourLetterWordWhitelist { get; set; } = new HashSet<string>(StringComparer.Ordinal) { "srvr" };
+
+    /// <summary>Every zoo.cfg key in force, for the conf and envi four-letter words.</summary>
+    public IReadOnlyDictionary<string, string> Configuration { get; set; } = new Dictionary<string, string>();
+
+    public string DataDir { get; set; } = "";
+
+    public string DataLogDir { get; set; } = "";
+
+    public int EffectiveMinSessionTimeout => MinSessionTimeout > 0 ? MinSessionTimeout : 2 * TickTime;
+
+    public int EffectiveMaxSessionTimeout => MaxSessionTimeout > 0 ? MaxSessionTimeout : 20 * TickTime;
+}

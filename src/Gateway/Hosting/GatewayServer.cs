@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansCoord.Gateway.Dispatch;
+using OrleansCoord.Gateway.Session;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Hosting;
+
+namespace OrleansCoord.Gateway.Hosting;
+
+/// <summary>
+/// The gateway of one silo: its subscription to the quorum-log grain, the applied watermark, the write
+/// batcher, the live connections, and the periodic report of session activity.
+/// </summary>
+public sealed partial class GatewayServer : IHostedService, IGatewayObserver, IDisposable
+{
+    private readonly IGrainFactory _grains;
+    private readonly ILogger<GatewayServer> _logger;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SortedDictionary<long, Publication> _early = [];
+    private readonly Lock _publicationLock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private IGatewayObserver? _observerReference;
+    private Task? _background;
+    private long _nextConnectionId;
+
+    public GatewayServer(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<CoordinationOptions> coordination, ILogger<GatewayServer> logger)
+    {
+        SuperDigest = coordination.Value.SuperDigest;
+        _grains = grains;
+        _logger = logger;
+        Options = options.Value;
+        Batcher = new WriteBatcher(() => QuorumLog, Watermark);
+    }
+
+    public GatewayOptions Options { get; }
+
+    /// <summary>The digest id that makes a session the super user, if configured.</summary>
+    public string? SuperDigest { get; }
+
+    public Watermark Watermark { get; } = new();
+
+    public WriteBatcher Batcher { get; }
+
+    public IQuorumLogGrain QuorumLog => _grains.GetGrain<IQuorumLogGrain>(0);
+
+    public IGrainFactory Grains => _grains;
+
+    public int GatewayId { get; private set; }
+
+    /// <summary>Completes once this gateway receives publications; connections wait for it.</summary>
+    public Task Ready => _ready.Task;
+
+    public ConcurrentDictionary<long, ClientConnection> Connections { get; } = new();
+
+    /// <summary>Sessions that sent anything since the last activity report.</summary>
+    public ConcurrentDictionary<long, byte> ActiveSessions { get; } = new();
+
+    private long _packetsReceived;
+
+    public long PacketsReceived => Interlocked.Read(ref _packetsReceived);
+
+    public void CountReceived() => Interlocked.Increment(ref _packetsReceived);
+
+    public long NextConnectionId() => ((long)GatewayId << 40) | Interlocked.Increment(ref _nextConnectionId);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await SubscribeAsync();
+        _ready.TrySetResult();
+        _background = Task.Run(() => ReportActivityAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        foreach (var connection in Connections.Values)
+        {
+            connection.Abort();
+        }
+
+        if (_background is not null)
+        {
+            await _background.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public Task OnPublished(Publication publication)
+    {
+        lock (_publicationLock)
+        {
+            if (publication.Zxid <= Watermark.Value)
+            {
+                return Task.CompletedTask;
+            }
+
+            // Publications chain by PreviousZxid; one that overtook its predecessor waits for it.
+            if (publication.PreviousZxid > Watermark.Value)
+            {
+                _early[publication.PreviousZxid] = publication;
+                return Task.CompletedTask;
+            }
+
+            Publish(publication);
+            while (_early.Remove(Watermark.Value, out var next))
+            {
+                Publish(next);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Publish(Publication publication)
+    {
+        // Events go to their connections before W moves, so nothing released at the new W overtakes them.
+        HashSet<ClientConnection>? notified = null;
+        foreach (var e in publication.Events)
+        {
+            if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
+            {
+                connection.Output.PostEvent(e);
+                (notified ??= []).Add(connection);
+            }
+        }
+
+        Watermark.Advance(publication.Zxid);
+        if (notified is not null)
+        {
+            foreach (var connection in notified)
+            {
+                connection.Output.PostWatermark(publication.Zxid);
+            }
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        _observerReference ??= _grains.CreateObjectReference<IGatewayObserver>(this);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var (id, watermark) = await QuorumLog.Subscribe(_observerReference, GatewayId);
+                GatewayId = id;
+                Watermark.Advance(watermark);
+                return;
+            }
+            catch (Exception ex) when (attempt < 50 && !_stopping.IsCancellationRequested)
+            {
+                LogSubscribeRetry(_logger, ex, attempt);
+                await Task.Delay(200, _stopping.Token);
+            }
+        }
+    }
+
+    private async Task ReportActivityAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(Options.TickTime / 2, 50)));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await timer.WaitForNextTickAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var active = ActiveSessions.Keys.ToArray();
+            foreach (var id in active)
+            {
+                ActiveSessions.TryRemove(id, out _);
+            }
+
+            try
+            {
+                if (active.Length > 0)
+                {
+                    await QuorumLog.Touch(active);
+                }
+
+                // Re-subscribing is idempotent and repairs a subscription the grain dropped.
+                await QuorumLog.Subscribe(_observerReference!, GatewayId);
+            }
+            catch (Exception ex)
+            {
+                LogReportFailed(_logger, ex);
+            }
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Waiting for the quorum-log grain (attempt {Attempt})")]
+    private static partial void LogSubscribeRetry(ILogger logger, Exception exception, int attempt);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Session activity report failed")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception);
+}

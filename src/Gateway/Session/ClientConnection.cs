@@ -1,0 +1,459 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using OrleansCoord.Gateway.Admin;
+using OrleansCoord.Gateway.Hosting;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Security;
+using OrleansCoord.Grains.Tree;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Framing;
+using OrleansCoord.Protocol.Jute;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Gateway.Session;
+
+/// <summary>
+/// One client connection: the handshake, then each request in the order it arrives. Writes join the
+/// gateway's batch; reads go to the owning subtree grain once the session's earlier writes are applied.
+/// </summary>
+public sealed partial class ClientConnection(ConnectionContext context, GatewayServer server, ILogger logger) : IDisposable
+{
+    private readonly List<Id> _authIds = [];
+    private readonly HashSet<string> _watchedSubtrees = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _closing = new();
+    private Task<WriteResult>? _lastWrite;
+    private long _highestZxid;
+    private bool _closeRequested;
+
+    public long ConnectionId { get; } = server.NextConnectionId();
+
+    public long SessionId { get; private set; }
+
+    public int TimeoutMs { get; private set; }
+
+    public string RemoteAddress { get; } = (context.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+
+    public string RemoteEndPoint { get; } = context.RemoteEndPoint?.ToString() ?? "unknown";
+
+    private long _received;
+
+    public long Received => Interlocked.Read(ref _received);
+
+    public SessionOutput Output { get; } = new(server.Watermark);
+
+    private Watcher Watcher => new(server.GatewayId, ConnectionId, SessionId);
+
+    public void Abort()
+    {
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    public async Task RunAsync()
+    {
+        await server.Ready;
+        var input = context.Transport.Input;
+        var handshakeDone = false;
+        Task? outputLoop = null;
+        try
+        {
+            while (!_closeRequested)
+            {
+                var read = await input.ReadAsync(_closing.Token);
+                var buffer = read.Buffer;
+                while (!_closeRequested)
+                {
+                    var status = FrameReader.TryRead(buffer, server.Options.JuteMaxBuffer, !handshakeDone, out var payload, out var consumed, out var length);
+                    if (status == FrameStatus.Incomplete)
+                    {
+                        break;
+                    }
+
+                    if (status == FrameStatus.BadLength)
+                    {
+                        LogBadLength(logger, RemoteEndPoint, length);
+                        return;
+                    }
+
+                    if (status == FrameStatus.FourLetterWord)
+                    {
+                        var word = FourLetterWords.Decode(buffer.Slice(0, 4).ToArray());
+                        await FourLetterWordHandler.RespondAsync(word, server, context.Transport.Output);
+                        return;
+                    }
+
+                    var frame = payload.ToArray();
+                    buffer = buffer.Slice(consumed);
+                    if (!handshakeDone)
+                    {
+                        if (!await HandshakeAsync(frame))
+                        {
+                            return;
+                        }
+
+                        handshakeDone = true;
+                        outputLoop = RunOutputAsync();
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _received);
+                    server.CountReceived();
+                    server.ActiveSessions.TryAdd(SessionId, 0);
+                    await DispatchAsync(frame);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is JuteException or ConnectionResetException or IOException)
+        {
+            LogClosedOnError(logger, ex, RemoteEndPoint);
+        }
+        finally
+        {
+            await CloseAsync(outputLoop);
+        }
+    }
+
+    private async Task RunOutputAsync()
+    {
+        try
+        {
+            await Output.RunAsync(context.Transport.Output, _closing.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or IOException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            // The reply to closeSession (or a dead socket) ends the connection: stop reading too.
+            _closeRequested = true;
+            _closing.Cancel();
+        }
+    }
+
+    private async Task CloseAsync(Task? outputLoop)
+    {
+        server.Connections.TryRemove(ConnectionId, out _);
+        Output.Complete();
+        if (outputLoop is not null)
+        {
+            await outputLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        foreach (var key in _watchedSubtrees)
+        {
+            _ = server.Grains.GetGrain<ISubtreeGrain>(key).RemoveWatcher(Watcher);
+        }
+
+        await context.Transport.Output.CompleteAsync();
+        context.Abort();
+    }
+
+    public void Dispose() => _closing.Dispose();
+
+    private async Task<bool> HandshakeAsync(byte[] frame)
+    {
+        var reader = new JuteReader(frame);
+        var request = ConnectRequest.Read(ref reader);
+        var watermark = server.Watermark.Value;
+        if (request.LastZxidSeen > watermark)
+        {
+            // The client has seen a newer state than this server has: refuse, so it tries another server.
+            LogRefusedAhead(logger, RemoteEndPoint, request.LastZxidSeen, watermark);
+            return false;
+        }
+
+        var options = server.Options;
+        var timeout = Math.Clamp(request.TimeOut, options.EffectiveMinSessionTimeout, options.EffectiveMaxSessionTimeout);
+        SessionInfo session;
+        if (request.SessionId == 0)
+        {
+            session = await server.QuorumLog.CreateSession(timeout);
+        }
+        else
+        {
+            session = await server.QuorumLog.FindSession(request.SessionId);
+            if (session.SessionId == 0 || !session.Password.AsSpan().SequenceEqual(request.Passwd))
+            {
+                var expired = new ConnectResponse(0, 0, 0, new byte[16], false, request.HasReadOnly);
+                WriteFrame(context.Transport.Output, expired.Write);
+                await context.Transport.Output.FlushAsync();
+                return false;
+            }
+        }
+
+        SessionId = session.SessionId;
+        TimeoutMs = session.TimeoutMs;
+        _authIds.Add(new Id(AuthenticationProviders.Ip, RemoteAddress));
+        foreach (var other in server.Connections.Values)
+        {
+            if (other.SessionId == SessionId)
+            {
+                other.Abort();
+            }
+        }
+
+        server.Connections[ConnectionId] = this;
+        var response = new ConnectResponse(0, TimeoutMs, SessionId, session.Password, false, request.HasReadOnly);
+        WriteFrame(context.Transport.Output, response.Write);
+        await context.Transport.Output.FlushAsync();
+        return true;
+    }
+
+    private async Task DispatchAsync(byte[] frame)
+    {
+        var reader = new JuteReader(frame);
+        var header = RequestHeader.Read(ref reader);
+        var body = frame.AsMemory(reader.Position);
+        try
+        {
+            switch (header.Type)
+            {
+                case OpCode.Ping:
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)));
+                    break;
+                case OpCode.Auth:
+                    HandleAuth(header.Xid, body.Span);
+                    break;
+                case OpCode.CloseSession:
+                    _closeRequested = true;
+                    Output.Enqueue(header.Xid, SubmitWrite(header, body), closeAfter: true);
+                    break;
+                case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete
+                    or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
+                    Output.Enqueue(header.Xid, SubmitWrite(header, body));
+                    break;
+                case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl:
+                    await ReadAsync(header, body);
+                    break;
+                case OpCode.SetWatches or OpCode.SetWatches2:
+                    await SetWatchesAsync(header, body);
+                    break;
+                case OpCode.WhoAmI:
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok, Encode(WhoAmI))));
+                    break;
+                case OpCode.Reconfig:
+                    // Membership belongs to Orleans; ZooKeeper answers the same when reconfigEnabled=false.
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.ReconfigDisabled)));
+                    break;
+                default:
+                    // Unknown opcodes, and check (13) outside multi, get UNIMPLEMENTED; the connection stays up.
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Unimplemented)));
+                    break;
+            }
+        }
+        catch (JuteException)
+        {
+            Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError)));
+        }
+    }
+
+    private Task<Reply> SubmitWrite(RequestHeader header, ReadOnlyMemory<byte> body)
+    {
+        var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body.ToArray(), [.. _authIds]));
+        _lastWrite = write;
+        return ToReply(write);
+
+        static async Task<Reply> ToReply(Task<WriteResult> write)
+        {
+            var result = await write;
+            return new Reply(result.Zxid, result.Err, result.Body);
+        }
+    }
+
+    /// <summary>The zxid the session's next read must reflect: its last write, and everything it was shown.</summary>
+    private async Task<long> ReadPointAsync()
+    {
+        var min = Math.Max(_highestZxid, server.Watermark.Value);
+        if (_lastWrite is not null)
+        {
+            min = Math.Max(min, (await _lastWrite).Zxid);
+        }
+
+        if (min > server.Watermark.Value)
+        {
+            await server.Watermark.WaitAsync(min).WaitAsync(_closing.Token);
+        }
+
+        return Math.Max(min, server.Watermark.Value);
+    }
+
+    private async Task ReadAsync(RequestHeader header, ReadOnlyMemory<byte> body)
+    {
+        // The reply slot is taken before the read is sent, so events it may fire stay behind its reply.
+        var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Output.Enqueue(header.Xid, reply.Task);
+        try
+        {
+            var reader = new JuteReader(body.Span);
+            string path;
+            var watch = false;
+            if (header.Type == OpCode.GetAcl)
+            {
+                path = PathRequest.Read(ref reader).Path;
+            }
+            else
+            {
+                var request = PathWatchRequest.Read(ref reader);
+                (path, watch) = (request.Path, request.Watch);
+            }
+
+            var min = await ReadPointAsync();
+            if (path.Length == 0 || path[0] != '/')
+            {
+                reply.SetResult(new Reply(min, ErrorCode.NoNode));
+                return;
+            }
+
+            var key = SubtreePartitioner.KeyFor(path);
+            if (watch)
+            {
+                _watchedSubtrees.Add(key);
+            }
+
+            var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(header.Type, path, watch, [.. _authIds], Watcher, min));
+            _highestZxid = Math.Max(_highestZxid, result.Zxid);
+            reply.SetResult(new Reply(result.Zxid, result.Err, result.Body));
+        }
+        catch (JuteException)
+        {
+            reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReadFailed(logger, ex, header.Type);
+            reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.SystemError));
+        }
+        finally
+        {
+            reply.TrySetCanceled();
+        }
+    }
+
+    private async Task SetWatchesAsync(RequestHeader header, ReadOnlyMemory<byte> body)
+    {
+        var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Output.Enqueue(header.Xid, reply.Task);
+        try
+        {
+            var reader = new JuteReader(body.Span);
+            var request = SetWatchesRequest.Read(ref reader, header.Type == OpCode.SetWatches2);
+            var min = await ReadPointAsync();
+            var perSubtree = new Dictionary<string, (List<string> Data, List<string> Exist, List<string> Child)>(StringComparer.Ordinal);
+            void Add(IEnumerable<string> paths, int kind)
+            {
+                foreach (var path in paths)
+                {
+                    if (path.Length == 0 || path[0] != '/')
+                    {
+                        continue;
+                    }
+
+                    var key = SubtreePartitioner.KeyFor(path);
+                    if (!perSubtree.TryGetValue(key, out var lists))
+                    {
+                        lists = ([], [], []);
+                        perSubtree[key] = lists;
+                    }
+
+                    (kind == 0 ? lists.Data : kind == 1 ? lists.Exist : lists.Child).Add(path);
+                }
+            }
+
+            Add(request.DataWatches, 0);
+            Add(request.ExistWatches, 1);
+            Add(request.ChildWatches, 2);
+            var fired = new List<WatchEvent>();
+            foreach (var (key, lists) in perSubtree)
+            {
+                _watchedSubtrees.Add(key);
+                fired.AddRange(await server.Grains.GetGrain<ISubtreeGrain>(key)
+                    .SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
+            }
+
+            reply.SetResult(new Reply(min, ErrorCode.Ok, null, [.. fired]));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReadFailed(logger, ex, header.Type);
+            reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError));
+        }
+        finally
+        {
+            reply.TrySetCanceled();
+        }
+    }
+
+    private void HandleAuth(int xid, ReadOnlySpan<byte> body)
+    {
+        var reader = new JuteReader(body);
+        var packet = AuthPacket.Read(ref reader);
+        if (packet.Scheme == AuthenticationProviders.Digest && packet.Auth is { Length: > 0 })
+        {
+            var id = AuthenticationProviders.DigestId(System.Text.Encoding.UTF8.GetString(packet.Auth));
+            _authIds.Add(new Id(AuthenticationProviders.Digest, id));
+            if (server.SuperDigest is { } super && super == id)
+            {
+                _authIds.Add(new Id(AuthenticationProviders.Super, string.Empty));
+            }
+
+            Output.Enqueue(xid, Task.FromResult(new Reply(0, ErrorCode.Ok)));
+            return;
+        }
+
+        // An unknown scheme or malformed credentials: AUTHFAILED, then the server closes the connection.
+        LogAuthFailed(logger, RemoteEndPoint, packet.Scheme);
+        _closeRequested = true;
+        Output.Enqueue(xid, Task.FromResult(new Reply(0, ErrorCode.AuthFailed)), closeAfter: true);
+    }
+
+    private void WhoAmI(JuteWriter writer) =>
+        new WhoAmIResponse([.. _authIds.Select(id => new ClientInfo(id.Scheme, id.Identity))]).Write(writer);
+
+    private static byte[] Encode(Action<JuteWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        write(new JuteWriter(buffer));
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteFrame(PipeWriter output, Action<JuteWriter> write)
+    {
+        var body = Encode(write);
+        var writer = new JuteWriter(output);
+        writer.WriteInt(body.Length);
+        output.Write(body);
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "Closing {Remote}: frame length {Length} outside 0..jute.maxbuffer")]
+    private static partial void LogBadLength(ILogger logger, string remote, int length);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Refusing {Remote}: it has seen zxid 0x{ClientZxid:x}, this server only 0x{ServerZxid:x}")]
+    private static partial void LogRefusedAhead(ILogger logger, string remote, long clientZxid, long serverZxid);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Closing {Remote} after a malformed request")]
+    private static partial void LogClosedOnError(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Read {Type} failed")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception, OpCode type);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Authentication failed for {Remote} with scheme {Scheme}")]
+    private static partial void LogAuthFailed(ILogger logger, string remote, string scheme);
+}

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Gateway.Session;
+
+/// <summary>A reply as it waits to be written: the zxid whose state it reflects, the error and the body.</summary>
+public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = null, WatchEvent[]? EventsBefore = null);
+
+/// <summary>
+/// Writes one connection's replies in request order and its watch events in zxid order, so that every event
+/// reaches the client before any reply that reflects its change (DESIGN.md, guarantee 4).
+/// </summary>
+public sealed class SessionOutput(Watermark watermark)
+{
+    private long _sent;
+
+    private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<WatchEvent> _events = new();
+
+    private readonly record struct Item(int Xid, Task<Reply>? Reply, long Zxid, bool CloseAfter);
+
+    public int Queued => _items.Reader.Count;
+
+    /// <summary>Replies and notifications written so far.</summary>
+    public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>Takes a reply slot in request order; the reply is written when its task completes.</summary>
+    public void Enqueue(int xid, Task<Reply> reply, bool closeAfter = false) => _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter));
+
+    /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
+    public void PostEvent(WatchEvent e) => _events.Enqueue(e);
+
+    /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
+    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(0, null, zxid, false));
+
+    public void Complete() => _items.Writer.TryComplete();
+
+    public async Task RunAsync(PipeWriter output, CancellationToken cancellationToken)
+    {
+        var reader = _items.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (item.Reply is null)
+                {
+                    // Events above this zxid may belong to watches that replies still queued will set:
+                    // the client only knows a watch once its reply arrives, so those events wait.
+                    WriteEvents(output, item.Zxid);
+                    continue;
+                }
+
+                var reply = await item.Reply;
+                if (reply.Zxid > watermark.Value)
+                {
+                    await watermark.WaitAsync(reply.Zxid).WaitAsync(cancellationToken);
+                }
+
+                WriteEvents(output, reply.Zxid);
+                if (reply.EventsBefore is not null)
+                {
+                    foreach (var e in reply.EventsBefore)
+                    {
+                        WriteEvent(output, e);
+                    }
+                }
+
+                WriteReply(output, item.Xid, reply);
+                if (item.CloseAfter)
+                {
+                    await output.FlushAsync(cancellationToken);
+                    return;
+                }
+            }
+
+            var flush = await output.FlushAsync(cancellationToken);
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private void WriteEvents(PipeWriter output, long upToZxid)
+    {
+        while (_events.TryPeek(out var e) && e.Zxid <= upToZxid && _events.TryDequeue(out e))
+        {
+            WriteEvent(output, e);
+        }
+    }
+
+    private void WriteEvent(PipeWriter output, WatchEvent e)
+    {
+        var writer = new JuteWriter(output);
+        var body = new WatcherEvent(e.Type, KeeperState.SyncConnected, e.Path);
+        writer.WriteInt(ReplyHeader.EncodedLength + 12 + System.Text.Encoding.UTF8.GetByteCount(e.Path));
+
+        // ZooKeeper 3.8 sends -1 as a notification's zxid.
+        new ReplyHeader(Xids.Notification, -1, ErrorCode.Ok).Write(writer);
+        body.Write(writer);
+        Interlocked.Increment(ref _sent);
+    }
+
+    public static void WriteReply(PipeWriter output, int xid, in Reply reply)
+    {
+        var writer = new JuteWriter(output);
+        var body = reply.Err == ErrorCode.Ok ? reply.Body : null;
+        writer.WriteInt(ReplyHeader.EncodedLength + (body?.Length ?? 0));
+        new ReplyHeader(xid, reply.Zxid, reply.Err).Write(writer);
+        if (body is not null)
+        {
+            output.Write(body);
+        }
+    }
+
+    private void WriteReply(PipeWriter output, int xid, Reply reply)
+    {
+        WriteReply(output, xid, in reply);
+        Interlocked.Increment(ref _sent);
+    }
+}
