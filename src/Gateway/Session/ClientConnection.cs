@@ -162,8 +162,10 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             _ = server.Grains.GetGrain<ISubtreeGrain>(key).RemoveWatcher(Watcher);
         }
 
+        // Completing both pipes lets Kestrel close gracefully, so what was written (a 4lw answer,
+        // closeSession's reply) reaches the client instead of being cut off by a reset.
         await context.Transport.Output.CompleteAsync();
-        context.Abort();
+        await context.Transport.Input.CompleteAsync();
     }
 
     public void Dispose() => _closing.Dispose();

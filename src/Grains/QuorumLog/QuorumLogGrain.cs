@@ -29,7 +29,7 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         _validator = new TxnValidator(_index, _sessions, _options.SkipAcl);
 
         // Until recovery from the durable log lands, this activation holds the only index: keep it.
-        this.DelayDeactivation(TimeSpan.MaxValue);
+        this.DelayDeactivation(TimeSpan.FromDays(3650));
         var tick = TimeSpan.FromMilliseconds(Math.Max(_options.TickTime / 2, 50));
         this.RegisterGrainTimer(ExpireSessionsAsync, tick, tick);
         LogActivated(logger, epoch);

@@ -22,7 +22,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         _tree = new DataTree(this.GetPrimaryKeyString());
 
         // Until the durable log can rebuild a subtree, its activation is the only copy of the data.
-        this.DelayDeactivation(TimeSpan.MaxValue);
+        this.DelayDeactivation(TimeSpan.FromDays(3650));
         return Task.CompletedTask;
     }
 

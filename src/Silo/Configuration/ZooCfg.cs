@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Net;
+
+namespace OrleansCoord.Silo.Configuration;
+
+/// <summary>A configuration error that names the offending key; the server refuses to start.</summary>
+public sealed class ZooCfgException(string key, string message) : Exception($"Invalid configuration: {key}: {message}")
+{
+    public string Key { get; } = key;
+}
+
+/// <summary>
+/// zoo.cfg as ZooKeeper reads it: key=value lines from a file given with --config, overridden by
+/// --key value pairs on the command line, then typed and validated key by key.
+/// </summary>
+public sealed class ZooCfg
+{
+    /// <summary>Keys ZooKeeper knows that this server accepts but does not act on yet.</summary>
+    private static readonly HashSet<string> AcceptedKeys = new(StringComparer.Ordinal)
+    {
+        "initLimit", "syncLimit", "snapCount", "preAllocSize", "forceSync", "autopurge.snapRetainCount", "autopurge.purgeInterval",
+        "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
+        "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
+        "peerType", "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
+        "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "audit.enable", "digest.enabled", "enforceQuota",
+        "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
+    };
+
+    private static readonly HashSet<string> TypedKeys = new(StringComparer.Ordinal)
+    {
+        "clientPort", "clientPortAddress", "tickTime", "minSessionTimeout", "maxSessionTimeout", "maxClientCnxns", "dataDir",
+        "dataLogDir", "jute.maxbuffer", "4lw.commands.whitelist", "skipACL", "DigestAuthenticationProvider.superDigest",
+        "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
+    };
+
+    public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
+
+    public List<string> IgnoredKeys { get; } = [];
+
+    public int ClientPort { get; private set; } = 2181;
+
+    public IPAddress ClientPortAddress { get; private set; } = IPAddress.Loopback;
+
+    public int TickTime { get; private set; } = 2000;
+
+    public int MinSessionTimeout { get; private set; } = -1;
+
+    public int MaxSessionTimeout { get; private set; } = -1;
+
+    public int MaxClientCnxns { get; private set; } = 60;
+
+    public string DataDir { get; private set; } = Path.GetFullPath("data");
+
+    public string DataLogDir { get; private set; } = "";
+
+    public int JuteMaxBuffer { get; private set; } = 0xfffff;
+
+    public HashSet<string> FourLetterWordWhitelist { get; } = new(StringComparer.Ordinal) { "srvr" };
+
+    public bool SkipAcl { get; private set; }
+
+    public string? SuperDigest { get; private set; }
+
+    public long ServerId { get; private set; }
+
+    public int SiloPort { get; private set; }
+
+    public int OrleansGatewayPort { get; private set; }
+
+    /// <summary>Reads --config FILE and --key value arguments; throws <see cref="ZooCfgException"/> on a bad value.</summary>
+    public static ZooCfg Load(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? file = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                throw new ZooCfgException(arg, "expected --key value");
+            }
+
+            var key = arg[2..];
+            string value;
+            var eq = key.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                value = key[(eq + 1)..];
+                key = key[..eq];
+            }
+            else if (i + 1 < args.Count)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new ZooCfgException(key, "missing value");
+            }
+
+            if (key == "config")
+            {
+                file = value;
+            }
+            else
+            {
+                overrides[key] = value;
+            }
+        }
+
+        if (file is not null)
+        {
+            if (!File.Exists(file))
+            {
+                throw new ZooCfgException("config", $"file '{file}' does not exist");
+            }
+
+            foreach (var raw in File.ReadAllLines(file))
+            {
+                var line = raw.Trim();
+                if (line.Length == 0 || line[0] == '#')
+                {
+                    continue;
+                }
+
+                var eq = line.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new ZooCfgException(line, $"line in '{file}' is not key=value");
+                }
+
+                values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+            }
+        }
+
+        foreach (var (key, value) in overrides)
+        {
+            values[key] = value;
+        }
+
+        var cfg = new ZooCfg { Values = values };
+        cfg.Apply();
+        return cfg;
+    }
+
+    private void Apply()
+    {
+        foreach (var (key, value) in Values)
+        {
+            switch (key)
+            {
+                case "clientPort":
+                    ClientPort = Int(key, value, 0, 65535);
+                    break;
+                case "clientPortAddress":
+                    ClientPortAddress = IPAddress.TryParse(value, out var address) ? address : throw new ZooCfgException(key, $"'{value}' is not an IP address");
+                    break;
+                case "tickTime":
+                    TickTime = Int(key, value, 1, int.MaxValue);
+                    break;
+                case "minSessionTimeout":
+                    MinSessionTimeout = Int(key, value, -1, int.MaxValue);
+                    break;
+                case "maxSessionTimeout":
+                    MaxSessionTimeout = Int(key, value, -1, int.MaxValue);
+                    break;
+                case "maxClientCnxns":
+                    MaxClientCnxns = Int(key, value, 0, int.MaxValue);
+                    break;
+                case "dataDir":
+                    DataDir = NonEmpty(key, value);
+                    break;
+                case "dataLogDir":
+                    DataLogDir = NonEmpty(key, value);
+                    break;
+                case "jute.maxbuffer":
+                    JuteMaxBuffer = Int(key, value, 1, int.MaxValue);
+                    break;
+                case "4lw.commands.whitelist":
+                    FourLetterWordWhitelist.Clear();
+                    foreach (var word in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (word != "*" && !Protocol.Framing.FourLetterWords.All.Contains(word))
+                        {
+                            throw new ZooCfgException(key, $"'{word}' is not a four-letter word");
+                        }
+
+                        FourLetterWordWhitelist.Add(word);
+                    }
+
+                    break;
+                case "skipACL":
+                    SkipAcl = value.ToLowerInvariant() switch
+                    {
+                        "yes" or "true" => true,
+                        "no" or "false" => false,
+                        _ => throw new ZooCfgException(key, $"'{value}' is not yes or no"),
+                    };
+                    break;
+                case "DigestAuthenticationProvider.superDigest" or "zookeeper.DigestAuthenticationProvider.superDigest":
+                    SuperDigest = value.Contains(':', StringComparison.Ordinal) ? value : throw new ZooCfgException(key, "expected super:base64(sha1)");
+                    break;
+                case "myid":
+                    ServerId = Int(key, value, 0, 255);
+                    break;
+                case "orleans.siloPort":
+                    SiloPort = Int(key, value, 0, 65535);
+                    break;
+                case "orleans.gatewayPort":
+                    OrleansGatewayPort = Int(key, value, 0, 65535);
+                    break;
+                default:
+                    if (!AcceptedKeys.Contains(key) && !TypedKeys.Contains(key) && !key.StartsWith("server.", StringComparison.Ordinal))
+                    {
+                        // ZooKeeper turns unknown keys into system properties; keep them for conf, but say so.
+                        IgnoredKeys.Add(key);
+                    }
+
+                    break;
+            }
+        }
+
+        if (MinSessionTimeout > 0 && MaxSessionTimeout > 0 && MinSessionTimeout > MaxSessionTimeout)
+        {
+            throw new ZooCfgException("minSessionTimeout", $"{MinSessionTimeout} is larger than maxSessionTimeout {MaxSessionTimeout}");
+        }
+
+        if (DataLogDir.Length == 0)
+        {
+            DataLogDir = DataDir;
+        }
+    }
+
+    private static int Int(string key, string value, int min, int max)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result))
+        {
+            throw new ZooCfgException(key, $"'{value}' is not an integer");
+        }
+
+        if (result < min || result > max)
+        {
+            throw new ZooCfgException(key, $"{result} is outside {min}..{max}");
+        }
+
+        return result;
+    }
+
+    private static string NonEmpty(string key, string value) =>
+        value.Length > 0 ? value : throw new ZooCfgException(key, "must not be empty");
+}
