@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace OrleansCoord.Tests.Infrastructure;
+
+/// <summary>A standalone OrleansCoord server run as its own process on a free port, as users run it.</summary>
+public sealed partial class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SiloProcess(Process process) => _process = process;
+
+    public int Port { get; private set; }
+
+    public string Hosts => $"127.0.0.1:{Port}";
+
+    public string DataDir { get; private init; } = "";
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a silo with tickTime 500 (session timeouts 1..10 s) and every four-letter word enabled.</summary>
+    public static async Task<SiloProcess> StartAsync(params string[] extraArgs)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Repository.SiloDll, "--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0" }.Concat(extraArgs))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var silo = new SiloProcess(Process.Start(info)!) { DataDir = dataDir };
+        silo._process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
+        silo._process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+        var exited = silo._process.WaitForExitAsync();
+        var first = await Task.WhenAny(silo._port.Task, exited, Task.Delay(TimeSpan.FromSeconds(90)));
+        if (first != silo._port.Task)
+        {
+            await silo.DisposeAsync();
+            throw new InvalidOperationException("silo did not start:\n" + silo.Output);
+        }
+
+        silo.Port = await silo._port.Task;
+        return silo;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        var match = ServingLine().Match(line);
+        if (match.Success)
+        {
+            _port.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        if (Directory.Exists(DataDir))
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"serving ZooKeeper clients on [0-9.]+:(\d+)")]
+    private static partial Regex ServingLine();
+}
+
+/// <summary>One silo shared by the tests of a class.</summary>
+public sealed class SiloFixture : IAsyncLifetime
+{
+    public SiloProcess Silo { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Silo = await SiloProcess.StartAsync();
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+}
