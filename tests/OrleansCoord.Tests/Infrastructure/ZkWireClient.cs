@@ -77,6 +77,18 @@ public sealed class ZkWireClient : IAsyncDisposable
 
     public void StartReceiving() => _receiveLoop = Task.Run(ReceiveLoopAsync);
 
+    /// <summary>Registers the reply to a request sent as a raw frame (for example pipelined before the handshake).</summary>
+    public Task<(ReplyHeader Header, byte[] Body)> ExpectReply(int xid)
+    {
+        var reply = new TaskCompletionSource<(ReplyHeader, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_pendingLock)
+        {
+            _pending.Enqueue((xid, reply));
+        }
+
+        return reply.Task;
+    }
+
     public Task SendFrameAsync(Action<JuteWriter> write) => SendRawAsync(Encode(write, prefix: true));
 
     public async Task SendRawAsync(byte[] bytes)
