@@ -18,6 +18,9 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
     private readonly IndexOverlay _overlay = new(index);
     private readonly List<TreeChange> _changes = [];
 
+    /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
+    private bool _replyWithoutTxn;
+
     /// <summary>Processes one write; a txn that changes state is appended to <paramref name="txns"/>.</summary>
     public WriteResult Process(WriteRequest request, long time, ref long lastZxid, List<Txn> txns)
     {
@@ -77,9 +80,6 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         return new Txn(lastZxid, session.Id, 0, time, OpCode.CreateSession, [], session.TimeoutMs);
     }
 
-    /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
-    private bool _replyWithoutTxn;
-
     private ErrorCode PrepareSingle(WriteRequest request, long zxid, long time, JuteWriter writer)
     {
         if (request.Type is not (OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer or OpCode.SetData))
@@ -92,7 +92,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var err = Prepare(op, request, zxid, time, out var path, out var stat);
         if (err == ErrorCode.Ok)
         {
-            WriteOpResult(writer, op.Type, path, stat);
+            new MultiResult(op.Type, Path: path, Stat: stat).WriteBody(writer);
         }
 
         return err;
@@ -397,25 +397,6 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         return op.Version != -1 && op.Version != node.Stat.Version ? ErrorCode.BadVersion : ErrorCode.Ok;
-    }
-
-    private static void WriteOpResult(JuteWriter writer, OpCode type, string? path, Stat stat)
-    {
-        switch (type)
-        {
-            case OpCode.Create:
-                writer.WriteString(path);
-                break;
-            case OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl:
-                writer.WriteString(path);
-                stat.Write(writer);
-                break;
-            case OpCode.SetData:
-                stat.Write(writer);
-                break;
-            default:
-                break;
-        }
     }
 
     /// <summary>Java's String.format("%010d", n): ten characters, the sign counting as one of them.</summary>

@@ -109,6 +109,12 @@ public sealed record MultiResult(OpCode Type, ErrorCode Err = ErrorCode.Ok, stri
         w.WriteInt((int)Type);
         w.WriteBool(false);
         w.WriteInt(Type == OpCode.Error ? (int)Err : 0);
+        WriteBody(w);
+    }
+
+    /// <summary>The op's reply body alone: also the body of the same op sent outside multi.</summary>
+    public void WriteBody(JuteWriter w)
+    {
         switch (Type)
         {
             case OpCode.Create:
