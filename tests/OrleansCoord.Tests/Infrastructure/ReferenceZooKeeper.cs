@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OrleansCoord.Tests.Infrastructure;
+
+/// <summary>Apache ZooKeeper 3.8 from Debian's package, started standalone for the differential test.</summary>
+public sealed class ReferenceZooKeeper : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ReferenceZooKeeper(Process process, int port, string dataDir)
+    {
+        _process = process;
+        Port = port;
+        DataDir = dataDir;
+    }
+
+    public int Port { get; }
+
+    public string DataDir { get; }
+
+    public string Hosts => $"127.0.0.1:{Port}";
+
+    public static async Task<ReferenceZooKeeper> StartAsync()
+    {
+        var port = FreePort();
+        var dataDir = Path.Combine(Path.GetTempPath(), "orleanscoord-tests", "zk-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(Repository.E2e, "reference_zk.sh"));
+        info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(dataDir);
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var zk = new ReferenceZooKeeper(process, port, dataDir);
+
+        // The JVM gives no readiness signal but its own answer to ruok; ask until it answers, within a bound.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            if (await RuokAsync(port))
+            {
+                return zk;
+            }
+
+            await Task.Delay(200);
+        }
+
+        await zk.DisposeAsync();
+        throw new InvalidOperationException("Apache ZooKeeper did not start; see " + dataDir);
+    }
+
+    private static async Task<bool> RuokAsync(int port)
+    {
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("ruok"u8.ToArray());
+            var buffer = new byte[4];
+            var read = await stream.ReadAtLeastAsync(buffer, 4, throwOnEndOfStream: false).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            return read == 4 && buffer.AsSpan().SequenceEqual("imok"u8);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
