@@ -125,6 +125,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         {
             LogClosedOnError(logger, ex, RemoteEndPoint);
         }
+        catch (Exception ex)
+        {
+            // Whatever went wrong stays with this connection; the server keeps serving everyone else.
+            LogConnectionFailed(logger, ex, RemoteEndPoint);
+        }
         finally
         {
             await CloseAsync(outputLoop);
@@ -452,6 +457,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Closing {Remote} after a malformed request")]
     private static partial void LogClosedOnError(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Closing {Remote} after an unexpected failure")]
+    private static partial void LogConnectionFailed(ILogger logger, Exception exception, string remote);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Read {Type} failed")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, OpCode type);

@@ -19,19 +19,25 @@ public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = nul
 public sealed class SessionOutput(Watermark watermark)
 {
     private long _sent;
+    private int _queued;
 
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<WatchEvent> _events = new();
 
     private readonly record struct Item(int Xid, Task<Reply>? Reply, long Zxid, bool CloseAfter);
 
-    public int Queued => _items.Reader.Count;
+    /// <summary>Replies waiting to be written.</summary>
+    public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Replies and notifications written so far.</summary>
     public long Sent => Interlocked.Read(ref _sent);
 
     /// <summary>Takes a reply slot in request order; the reply is written when its task completes.</summary>
-    public void Enqueue(int xid, Task<Reply> reply, bool closeAfter = false) => _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter));
+    public void Enqueue(int xid, Task<Reply> reply, bool closeAfter = false)
+    {
+        Interlocked.Increment(ref _queued);
+        _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter));
+    }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
     public void PostEvent(WatchEvent e) => _events.Enqueue(e);
@@ -57,6 +63,7 @@ public sealed class SessionOutput(Watermark watermark)
                 }
 
                 var reply = await item.Reply;
+                Interlocked.Decrement(ref _queued);
                 if (reply.Zxid > watermark.Value)
                 {
                     await watermark.WaitAsync(reply.Zxid).WaitAsync(cancellationToken);
