@@ -1,0 +1,30 @@
+using OrleansCoord.Tests.Infrastructure;
+
+namespace OrleansCoord.Tests.EndToEnd;
+
+/// <summary>
+/// Real, unmodified ZooKeeper clients from Debian's packages (kazoo, zkCli.sh, cli_mt) drive the server
+/// process over TCP. Each script was first checked against Apache ZooKeeper 3.8 itself.
+/// </summary>
+public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFixture>
+{
+    private const string Python = "/usr/bin/python3";
+
+    private static void AssertPassed(ExternalCommand.Result result)
+    {
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Matches(@"(?m)^[1-9][0-9]* passed, 0 failed", result.Output);
+    }
+
+    [Fact]
+    public async Task Kazoo_scenarios_pass() =>
+        AssertPassed(await ExternalCommand.RunAsync(Python, [Path.Combine(Repository.E2e, "kazoo_scenarios.py"), "--hosts", fixture.Silo.Hosts], TimeSpan.FromMinutes(5)));
+
+    [Fact]
+    public async Task ZkCli_scenario_passes() =>
+        AssertPassed(await ExternalCommand.RunAsync("bash", [Path.Combine(Repository.E2e, "zkcli_scenario.sh"), fixture.Silo.Hosts], TimeSpan.FromMinutes(5)));
+
+    [Fact]
+    public async Task Cli_mt_scenario_passes() =>
+        AssertPassed(await ExternalCommand.RunAsync(Python, [Path.Combine(Repository.E2e, "climt_scenario.py"), fixture.Silo.Hosts], TimeSpan.FromMinutes(3)));
+}
