@@ -133,6 +133,20 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
                 connection.Output.PostWatermark(publication.Zxid);
             }
         }
+
+        if (publication.ClosedSessions.Length > 0)
+        {
+            // An expired session's connection is closed, as ZooKeeper does: the client reconnects and
+            // learns of the expiry. A connection that asked to close itself finishes its own reply first.
+            var closed = publication.ClosedSessions.ToHashSet();
+            foreach (var connection in Connections.Values)
+            {
+                if (closed.Contains(connection.SessionId) && !connection.CloseRequested)
+                {
+                    connection.Abort();
+                }
+            }
+        }
     }
 
     private async Task SubscribeAsync()

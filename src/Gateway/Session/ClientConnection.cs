@@ -44,6 +44,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     public SessionOutput Output { get; } = new(server.Watermark);
 
+    /// <summary>Whether the client sent closeSession (or failed auth) and the connection is ending by itself.</summary>
+    public bool CloseRequested => _closeRequested;
+
     private Watcher Watcher => new(server.GatewayId, ConnectionId, SessionId);
 
     public void Abort()

@@ -149,10 +149,11 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         var fired = await Task.WhenAll(applies);
         var previous = _watermark;
         _watermark = txns[^1].Zxid;
-        await PublishAsync(previous, fired);
+        long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
+        await PublishAsync(previous, fired, closed);
     }
 
-    private async Task PublishAsync(long previous, WatchEvent[][] fired)
+    private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed)
     {
         var perGateway = new Dictionary<int, List<WatchEvent>>();
         foreach (var events in fired)
@@ -180,7 +181,7 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
                 events = [.. list];
             }
 
-            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events))));
+            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed))));
         }
 
         foreach (var (id, task) in sends)

@@ -291,6 +291,17 @@ public sealed class GuaranteeTests(SiloFixture fixture) : IClassFixture<SiloFixt
     }
 
     [Fact]
+    public async Task A_silent_session_expires_and_its_open_connection_is_closed()
+    {
+        // No pings: the session must expire although its socket stays open, and the server closes it.
+        await using var silent = await ZkWireClient.ConnectAsync(Port, timeoutMs: 1000);
+        await silent.Closed.WaitAsync(TimeSpan.FromSeconds(20));
+        await using var late = await ZkWireClient.OpenAsync(Port);
+        await late.SendFrameAsync(w => new ConnectRequest(0, 0, 1000, silent.Session!.SessionId, silent.Session.Passwd, false, true).Write(w));
+        Assert.Equal(0, (await late.ReadConnectResponseAsync())!.TimeOut);
+    }
+
+    [Fact]
     public async Task Session_moved_to_a_new_connection_keeps_its_ephemerals_and_sees_no_older_state()
     {
         var path = Unique("move");
