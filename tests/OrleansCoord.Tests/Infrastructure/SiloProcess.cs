@@ -31,16 +31,24 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo with tickTime 500 (session timeouts 1..10 s) and every four-letter word enabled.</summary>
-    public static async Task<SiloProcess> StartAsync(params string[] extraArgs)
+    public static Task<SiloProcess> StartAsync(params string[] extraArgs)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
+        var dataDir = NewDataDir();
+        return StartRawAsync(dataDir, ["--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs]);
+    }
+
+    public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Starts a silo with exactly these arguments; the data directory is deleted on dispose.</summary>
+    public static async Task<SiloProcess> StartRawAsync(string dataDir, string[] args)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Repository.SiloDll, "--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0" }.Concat(extraArgs))
+        foreach (var arg in new[] { Repository.SiloDll }.Concat(args))
         {
             info.ArgumentList.Add(arg);
         }
