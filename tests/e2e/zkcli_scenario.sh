@@ -36,6 +36,7 @@ check "stat" "numChildren = 0" stat "$root"
 check "create sequential" "^Created $root/s-0000000000\$" create -s "$root/s-" "x"
 check "create ephemeral" "^Created $root/e\$" create -e "$root/e" "x"
 check "ls shows the children" "^\[(e, s-0000000000|s-0000000000, e)\]$" ls "$root"
+check "getAllChildrenNumber" "^2$" getAllChildrenNumber "$root"
 check "create exists" "Node already exists" create "$root" "again"
 check "ls root" "zookeeper" ls /
 check "delete not empty" "Node not empty" delete "$root"

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using ReadResult = OrleansCoord.Grains.Abstractions.ReadResult;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -250,8 +251,15 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
                     Output.Enqueue(header.Xid, SubmitWrite(header, body));
                     break;
-                case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl:
+                case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
+                    or OpCode.GetAllChildrenNumber or OpCode.CheckWatches or OpCode.RemoveWatches:
                     await ReadAsync(header, body);
+                    break;
+                case OpCode.MultiRead:
+                    await MultiReadAsync(header, body);
+                    break;
+                case OpCode.GetEphemerals:
+                    await GetEphemeralsAsync(header, body);
                     break;
                 case OpCode.SetWatches or OpCode.SetWatches2:
                     await SetWatchesAsync(header, body);
@@ -305,42 +313,18 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         return Math.Max(min, server.Watermark.Value);
     }
 
-    private async Task ReadAsync(RequestHeader header, ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// Takes the request's reply slot now, in request order, and fills it when the answer is ready; bad
+    /// input becomes MARSHALLINGERROR and a failed grain call SYSTEMERROR, and the connection stays up.
+    /// The slot is taken before any grain is asked, so events a read may fire stay behind its reply.
+    /// </summary>
+    private async Task AnswerAsync(RequestHeader header, Func<Task<Reply>> answer)
     {
-        // The reply slot is taken before the read is sent, so events it may fire stay behind its reply.
         var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
         Output.Enqueue(header.Xid, reply.Task);
         try
         {
-            var reader = new JuteReader(body.Span);
-            string path;
-            var watch = false;
-            if (header.Type == OpCode.GetAcl)
-            {
-                path = PathRequest.Read(ref reader).Path;
-            }
-            else
-            {
-                var request = PathWatchRequest.Read(ref reader);
-                (path, watch) = (request.Path, request.Watch);
-            }
-
-            var min = await ReadPointAsync();
-            if (path.Length == 0 || path[0] != '/')
-            {
-                reply.SetResult(new Reply(min, ErrorCode.NoNode));
-                return;
-            }
-
-            var key = SubtreePartitioner.KeyFor(path);
-            if (watch)
-            {
-                _watchedSubtrees.Add(key);
-            }
-
-            var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(header.Type, path, watch, [.. _authIds], Watcher, min));
-            _highestZxid = Math.Max(_highestZxid, result.Zxid);
-            reply.SetResult(new Reply(result.Zxid, result.Err, result.Body));
+            reply.SetResult(await answer());
         }
         catch (JuteException)
         {
@@ -357,59 +341,146 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
     }
 
-    private async Task SetWatchesAsync(RequestHeader header, ReadOnlyMemory<byte> body)
+    private Task ReadAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
     {
-        var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Output.Enqueue(header.Xid, reply.Task);
-        try
+        var reader = new JuteReader(body.Span);
+        var watch = false;
+        var watcherType = WatcherType.Any;
+        string path;
+        switch (header.Type)
         {
-            var reader = new JuteReader(body.Span);
-            var request = SetWatchesRequest.Read(ref reader, header.Type == OpCode.SetWatches2);
+            case OpCode.GetAcl or OpCode.GetAllChildrenNumber:
+                path = PathRequest.Read(ref reader).Path;
+                break;
+            case OpCode.CheckWatches or OpCode.RemoveWatches:
+                var watches = WatchesRequest.Read(ref reader);
+                (path, watcherType) = (watches.Path, watches.Type);
+                break;
+            default:
+                var request = PathWatchRequest.Read(ref reader);
+                (path, watch) = (request.Path, request.Watch);
+                break;
+        }
+
+        if (header.Type == OpCode.GetAllChildrenNumber && path == "/")
+        {
+            // Every node but the root: the quorum-log grain's index counts the whole tree.
             var min = await ReadPointAsync();
-            var perSubtree = new Dictionary<string, (List<string> Data, List<string> Exist, List<string> Child)>(StringComparer.Ordinal);
-            void Add(IEnumerable<string> paths, int kind)
-            {
-                foreach (var path in paths)
-                {
-                    if (path.Length == 0 || path[0] != '/')
-                    {
-                        continue;
-                    }
-
-                    var key = SubtreePartitioner.KeyFor(path);
-                    if (!perSubtree.TryGetValue(key, out var lists))
-                    {
-                        lists = ([], [], []);
-                        perSubtree[key] = lists;
-                    }
-
-                    (kind == 0 ? lists.Data : kind == 1 ? lists.Exist : lists.Child).Add(path);
-                }
-            }
-
-            Add(request.DataWatches, 0);
-            Add(request.ExistWatches, 1);
-            Add(request.ChildWatches, 2);
-            var fired = new List<WatchEvent>();
-            foreach (var (key, lists) in perSubtree)
-            {
-                _watchedSubtrees.Add(key);
-                fired.AddRange(await server.Grains.GetGrain<ISubtreeGrain>(key)
-                    .SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
-            }
-
-            reply.SetResult(new Reply(min, ErrorCode.Ok, null, [.. fired]));
+            var summary = await server.QuorumLog.GetSummary();
+            return new Reply(Math.Max(min, summary.LastZxid), ErrorCode.Ok, Encode(w => w.WriteInt(summary.NodeCount - 1)));
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+
+        var result = await ReadSubtreeAsync(header.Type, path, watch, watcherType);
+        return new Reply(result.Zxid, result.Err, result.Body);
+    });
+
+    /// <summary>One read at the owning subtree grain, no older than anything the session has seen.</summary>
+    private async Task<ReadResult> ReadSubtreeAsync(OpCode type, string path, bool watch, WatcherType watcherType = WatcherType.Any)
+    {
+        var min = await ReadPointAsync();
+        if (path.Length == 0 || path[0] != '/')
         {
-            LogReadFailed(logger, ex, header.Type);
-            reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError));
+            return new ReadResult(min, ErrorCode.NoNode, null);
         }
-        finally
+
+        var key = SubtreePartitioner.KeyFor(path);
+        if (watch)
         {
-            reply.TrySetCanceled();
+            _watchedSubtrees.Add(key);
         }
+
+        var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(type, path, watch, [.. _authIds], Watcher, min, watcherType));
+        _highestZxid = Math.Max(_highestZxid, result.Zxid);
+        return result;
     }
+
+    private Task MultiReadAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
+    {
+        var reader = new JuteReader(body.Span);
+        var request = MultiRequest.Read(ref reader);
+        var results = new List<MultiResult>(request.Ops.Count);
+        var zxid = server.Watermark.Value;
+
+        // Each op succeeds or fails on its own; each reflects a log prefix no older than the one before.
+        foreach (var op in request.Ops)
+        {
+            if (op.Type is not (OpCode.GetData or OpCode.GetChildren))
+            {
+                results.Add(MultiResult.Error(ErrorCode.Unimplemented));
+                continue;
+            }
+
+            var result = await ReadSubtreeAsync(op.Type, op.Path, op.Watch);
+            zxid = Math.Max(zxid, result.Zxid);
+            if (result.Err != ErrorCode.Ok)
+            {
+                results.Add(MultiResult.Error(result.Err));
+                continue;
+            }
+
+            var bodyReader = new JuteReader(result.Body);
+            if (op.Type == OpCode.GetData)
+            {
+                var data = GetDataResponse.Read(ref bodyReader);
+                results.Add(new MultiResult(OpCode.GetData, Data: data.Data, Stat: data.Stat));
+            }
+            else
+            {
+                results.Add(new MultiResult(OpCode.GetChildren, Children: StringListResponse.Read(ref bodyReader).Values));
+            }
+        }
+
+        return new Reply(zxid, ErrorCode.Ok, Encode(new MultiResponse(results).Write));
+    });
+
+    private Task GetEphemeralsAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
+    {
+        var reader = new JuteReader(body.Span);
+        var prefix = PathRequest.Read(ref reader).Path;
+        var min = await ReadPointAsync();
+        var paths = await server.QuorumLog.GetEphemerals(SessionId, prefix);
+        return new Reply(min, ErrorCode.Ok, Encode(new StringListResponse([.. paths]).Write));
+    });
+
+    private Task SetWatchesAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
+    {
+        var reader = new JuteReader(body.Span);
+        var request = SetWatchesRequest.Read(ref reader, header.Type == OpCode.SetWatches2);
+        var min = await ReadPointAsync();
+        var perSubtree = new Dictionary<string, (List<string> Data, List<string> Exist, List<string> Child)>(StringComparer.Ordinal);
+        void Add(IEnumerable<string> paths, int kind)
+        {
+            foreach (var path in paths)
+            {
+                if (path.Length == 0 || path[0] != '/')
+                {
+                    continue;
+                }
+
+                var key = SubtreePartitioner.KeyFor(path);
+                if (!perSubtree.TryGetValue(key, out var lists))
+                {
+                    lists = ([], [], []);
+                    perSubtree[key] = lists;
+                }
+
+                (kind == 0 ? lists.Data : kind == 1 ? lists.Exist : lists.Child).Add(path);
+            }
+        }
+
+        Add(request.DataWatches, 0);
+        Add(request.ExistWatches, 1);
+        Add(request.ChildWatches, 2);
+        var fired = new List<WatchEvent>();
+        foreach (var (key, lists) in perSubtree)
+        {
+            _watchedSubtrees.Add(key);
+            fired.AddRange(await server.Grains.GetGrain<ISubtreeGrain>(key)
+                .SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
+        }
+
+        return new Reply(min, ErrorCode.Ok, null, [.. fired]);
+    });
 
     private void HandleAuth(int xid, ReadOnlySpan<byte> body)
     {

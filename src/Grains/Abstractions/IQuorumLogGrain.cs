@@ -25,6 +25,9 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     [OneWay]
     Task Touch(long[] sessionIds);
 
+    /// <summary>The session's ephemeral nodes whose paths start with the prefix ("" or "/" for all).</summary>
+    Task<string[]> GetEphemerals(long sessionId, string prefix);
+
     /// <summary>Counts for the four-letter words and metrics.</summary>
     Task<ServerSummary> GetSummary();
 }

@@ -12,7 +12,7 @@ public interface ISubtreeGrain : IGrainWithStringKey
     /// <summary>Applies committed changes in zxid order; returns the watch events they fired.</summary>
     Task<WatchEvent[]> Apply(ApplyItem[] items);
 
-    /// <summary>Serves exists, getData, getChildren, getChildren2 and getACL.</summary>
+    /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, checkWatches and removeWatches.</summary>
     Task<ReadResult> Read(ReadCommand command);
 
     /// <summary>Re-arms watches after a reconnect; fires at once those whose nodes changed after relativeZxid.</summary>
@@ -37,7 +37,8 @@ public sealed record ReadCommand(
     [property: Id(2)] bool Watch,
     [property: Id(3)] Id[] AuthIds,
     [property: Id(4)] Watcher Watcher,
-    [property: Id(5)] long MinZxid);
+    [property: Id(5)] long MinZxid,
+    [property: Id(6)] WatcherType WatcherType = WatcherType.Any);
 
 /// <summary>Counts of one subtree grain.</summary>
 [GenerateSerializer, Immutable]

@@ -92,6 +92,19 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         return Task.CompletedTask;
     }
 
+    public Task<string[]> GetEphemerals(long sessionId, string prefix)
+    {
+        var session = _sessions.Find(sessionId);
+        if (session is null)
+        {
+            return Task.FromResult(Array.Empty<string>());
+        }
+
+        // FinalRequestProcessor: an empty or "/" prefix means all; otherwise a plain string prefix.
+        var all = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/";
+        return Task.FromResult(session.Ephemerals.Where(p => all || p.StartsWith(prefix, StringComparison.Ordinal)).ToArray());
+    }
+
     public Task<ServerSummary> GetSummary() =>
         Task.FromResult(new ServerSummary(_watermark, _index.Count, _sessions.Count, _sessions.EphemeralCount, _index.ApproximateDataSize));
 

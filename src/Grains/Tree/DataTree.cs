@@ -32,6 +32,22 @@ public sealed class DataTree
 
     public DataNode? Get(string path) => _nodes.GetValueOrDefault(path);
 
+    /// <summary>Descendants of a path held in this subtree (all of them, for any path but "/").</summary>
+    public int CountDescendants(string path)
+    {
+        var prefix = path + "/";
+        var count = 0;
+        foreach (var key in _nodes.Keys)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     public void Apply(ApplyItem item, List<WatchEvent> fired)
     {
         var change = item.Change;

@@ -55,7 +55,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
                 if (node is null)
                 {
-                    return Error(zxid, ErrorCode.NoNode);
+                    return Bodiless(zxid, ErrorCode.NoNode);
                 }
 
                 node.Stat.Write(writer);
@@ -63,12 +63,12 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             case OpCode.GetData:
                 if (node is null)
                 {
-                    return Error(zxid, ErrorCode.NoNode);
+                    return Bodiless(zxid, ErrorCode.NoNode);
                 }
 
                 if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
                 {
-                    return Error(zxid, ErrorCode.NoAuth);
+                    return Bodiless(zxid, ErrorCode.NoAuth);
                 }
 
                 if (command.Watch)
@@ -82,12 +82,12 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             case OpCode.GetChildren or OpCode.GetChildren2:
                 if (node is null)
                 {
-                    return Error(zxid, ErrorCode.NoNode);
+                    return Bodiless(zxid, ErrorCode.NoNode);
                 }
 
                 if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
                 {
-                    return Error(zxid, ErrorCode.NoAuth);
+                    return Bodiless(zxid, ErrorCode.NoAuth);
                 }
 
                 if (command.Watch)
@@ -107,20 +107,37 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             case OpCode.GetAcl:
                 if (node is null)
                 {
-                    return Error(zxid, ErrorCode.NoNode);
+                    return Bodiless(zxid, ErrorCode.NoNode);
                 }
 
                 if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read | Perms.Admin, _skipAcl))
                 {
-                    return Error(zxid, ErrorCode.NoAuth);
+                    return Bodiless(zxid, ErrorCode.NoAuth);
                 }
 
                 var acl = AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Admin, _skipAcl) ? node.Acl : AclChecker.MaskDigests(node.Acl);
                 Acl.WriteList(writer, acl);
                 node.Stat.Write(writer);
                 break;
+            case OpCode.GetAllChildrenNumber:
+                if (node is null)
+                {
+                    return Bodiless(zxid, ErrorCode.NoNode);
+                }
+
+                if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
+                {
+                    return Bodiless(zxid, ErrorCode.NoAuth);
+                }
+
+                writer.WriteInt(_tree.CountDescendants(path));
+                break;
+            case OpCode.CheckWatches:
+                return Bodiless(zxid, _tree.Watches.Contains(path, command.Watcher, command.WatcherType) ? ErrorCode.Ok : ErrorCode.NoWatcher);
+            case OpCode.RemoveWatches:
+                return Bodiless(zxid, _tree.Watches.Remove(path, command.Watcher, command.WatcherType) ? ErrorCode.Ok : ErrorCode.NoWatcher);
             default:
-                return Error(zxid, ErrorCode.Unimplemented);
+                return Bodiless(zxid, ErrorCode.Unimplemented);
         }
 
         return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray()));
@@ -188,5 +205,6 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     public Task<SubtreeSummary> GetSummary() => Task.FromResult(new SubtreeSummary(_tree.NodeCount, _tree.Watches.Count, _tree.DataSize));
 
-    private static Task<ReadResult> Error(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null));
+    /// <summary>A reply without a body: an error, or the bare OK of checkWatches and removeWatches.</summary>
+    private static Task<ReadResult> Bodiless(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null));
 }

@@ -30,6 +30,47 @@ public sealed class WatchManager
         }
     }
 
+    /// <summary>Whether the watcher holds a watch of this type on the path (checkWatches).</summary>
+    public bool Contains(string path, Watcher watcher, WatcherType type) =>
+        (type is WatcherType.Data or WatcherType.Any && Has(_dataWatches, path, watcher))
+        || (type is WatcherType.Children or WatcherType.Any && Has(_childWatches, path, watcher));
+
+    /// <summary>Removes the watcher's watches of this type on the path; false when there were none (removeWatches).</summary>
+    public bool Remove(string path, Watcher watcher, WatcherType type)
+    {
+        var removed = false;
+        if (type is WatcherType.Data or WatcherType.Any)
+        {
+            removed |= RemoveOne(_dataWatches, path, watcher);
+        }
+
+        if (type is WatcherType.Children or WatcherType.Any)
+        {
+            removed |= RemoveOne(_childWatches, path, watcher);
+        }
+
+        return removed;
+    }
+
+    private static bool Has(Dictionary<string, HashSet<Watcher>> table, string path, Watcher watcher) =>
+        table.TryGetValue(path, out var set) && set.Contains(watcher);
+
+    private bool RemoveOne(Dictionary<string, HashSet<Watcher>> table, string path, Watcher watcher)
+    {
+        if (!table.TryGetValue(path, out var set) || !set.Remove(watcher))
+        {
+            return false;
+        }
+
+        Count--;
+        if (set.Count == 0)
+        {
+            table.Remove(path);
+        }
+
+        return true;
+    }
+
     public void Remove(Watcher watcher)
     {
         Count -= RemoveFrom(_dataWatches, watcher) + RemoveFrom(_childWatches, watcher);
