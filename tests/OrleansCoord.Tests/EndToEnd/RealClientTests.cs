@@ -28,3 +28,16 @@ public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFix
     public async Task Cli_mt_scenario_passes() =>
         AssertPassed(await ExternalCommand.RunAsync(Python, [Path.Combine(Repository.E2e, "climt_scenario.py"), fixture.Silo.Hosts], TimeSpan.FromMinutes(3)));
 }
+
+/// <summary>kazoo's own test suite, recipes included (locks, queues, barriers, election, caches ...).</summary>
+public sealed class KazooSuiteTests(SiloFixture fixture) : IClassFixture<SiloFixture>
+{
+    [Fact]
+    public async Task Kazoos_own_suite_passes()
+    {
+        var result = await ExternalCommand.RunAsync("bash", [Path.Combine(Repository.E2e, "kazoo_suite.sh"), fixture.Silo.Hosts], TimeSpan.FromMinutes(15));
+        Assert.True(result.ExitCode == 0, result.Output[^Math.Min(result.Output.Length, 4000)..]);
+        var summary = System.Text.RegularExpressions.Regex.Match(result.Output, @"(\d+) passed");
+        Assert.True(summary.Success && int.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 290, result.Output[^Math.Min(result.Output.Length, 2000)..]);
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs kazoo's own test suite (Debian's python3-kazoo, with python3-pytest and python3-mock) against a
+# running server. usage: kazoo_suite.sh HOST:PORT
+# Deselected, because they cannot pass against one standalone server, Apache ZooKeeper's included:
+#   gevent/eventlet  - need python3-gevent/eventlet handlers, not the server
+#   request_queuing  - stop and restart the server through kazoo's harness
+#   test_read_only   - needs an ensemble with servers stopped
+#   Reconfig         - needs reconfigEnabled; kazoo 2.8 has no exception for -123 and its thread dies
+#   sasl             - SASL is not offered by this server yet (ZooKeeper needs a JAAS setup for them)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ZK_EXTERNAL_HOSTS=$1 ZOOKEEPER_VERSION=3.8.0 PYTHONPATH="$here/kazoo_suite" \
+  /usr/bin/python3 -m pytest -p extzk -q -p no:cacheprovider \
+  -k "not gevent and not eventlet and not request_queuing and not test_read_only and not Reconfig and not sasl" \
+  /usr/lib/python3/dist-packages/kazoo/tests/
