@@ -169,6 +169,8 @@ def seq_acl(a, b, r, root):
     r.op("owner get acl", lambda: a.get_acls(root + "/d"))
     r.op("owner creates child", lambda: a.create(root + "/d/c"))
     r.op("other deletes child", lambda: b.delete(root + "/d/c"))
+    r.op("other deletes missing child", lambda: b.delete(root + "/d/missing"))
+    r.op("owner deletes missing child", lambda: a.delete(root + "/d/missing"))
     r.op("read-only node", lambda: a.create(root + "/ro", b"r", acl=READ_ACL_UNSAFE))
     r.op("write read-only", lambda: a.set(root + "/ro", b"w"))
     r.op("read read-only", lambda: b.get(root + "/ro"))

@@ -308,9 +308,10 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.BadArguments;
         }
 
+        // ZooKeeper checks DELETE on the parent before it looks the node up: a missing child under a
+        // parent the caller may not delete from is NOAUTH, not NONODE.
         var parent = _overlay.Get(PathValidation.Parent(path));
-        var node = _overlay.Get(path);
-        if (parent is null || node is null)
+        if (parent is null)
         {
             return ErrorCode.NoNode;
         }
@@ -318,6 +319,12 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         if (!AclChecker.IsAllowed(parent.Acl, request.AuthIds, Perms.Delete, skipAcl))
         {
             return ErrorCode.NoAuth;
+        }
+
+        var node = _overlay.Get(path);
+        if (node is null)
+        {
+            return ErrorCode.NoNode;
         }
 
         if (op.Version != -1 && op.Version != node.Stat.Version)
