@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Starts Apache ZooKeeper 3.8 (Debian's package) standalone in the foreground, so that killing this
-# process stops the server. Usage: reference_zk.sh PORT DATADIR
+# Starts Apache ZooKeeper 3.8 (Debian's zookeeper package) standalone in the foreground, so that killing
+# this process stops the server. Usage: reference_zk.sh PORT DATADIR
+#   tickTime=500, so the negotiated session timeout is clamped to [1000 ms, 10000 ms];
+#   every four-letter word enabled; no admin server; listens on 127.0.0.1 only.
+# The server's log goes to DATADIR/zookeeper.log; stdout/stderr stay quiet.
 set -euo pipefail
+if [ $# -ne 2 ]; then
+  echo "usage: $0 PORT DATADIR" >&2
+  exit 2
+fi
 port=$1
-dir=$2
-mkdir -p "$dir"
+dir=$(mkdir -p "$2" && cd "$2" && pwd)
 cat > "$dir/zoo.cfg" <<CFG
 tickTime=500
 dataDir=$dir
@@ -15,11 +21,16 @@ admin.enableServer=false
 maxClientCnxns=0
 CFG
 cat > "$dir/log4j.properties" <<'LOG'
-log4j.rootLogger=WARN, FILE
+log4j.rootLogger=INFO, FILE
 log4j.appender.FILE=org.apache.log4j.FileAppender
 log4j.appender.FILE.File=${zookeeper.log.file}
 log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
-log4j.appender.FILE.layout.ConversionPattern=%d %p %c{1}: %m%n
+log4j.appender.FILE.layout.ConversionPattern=%d %p [%t] %c{1}: %m%n
 LOG
-exec java -Xmx256m -Dzookeeper.log.file="$dir/zookeeper.log" -Dlog4j.configuration="file:$dir/log4j.properties" \
-  -cp "/usr/share/java/zookeeper.jar:/usr/share/java/*" org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg"
+# zookeeper.jar's manifest Class-Path brings its dependencies (netty, jute, slf4j-api, ...); exactly one
+# SLF4J binding (log4j 1.2) is added so the log lands in DATADIR instead of on stdout.
+exec java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  -Dzookeeper.log.file="$dir/zookeeper.log" -Dlog4j.configuration="file:$dir/log4j.properties" \
+  -Dzookeeper.jmx.log4j.disable=true \
+  -cp "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar" \
+  org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg"

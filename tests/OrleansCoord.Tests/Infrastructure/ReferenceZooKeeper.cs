@@ -38,11 +38,12 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
         process.BeginErrorReadLine();
         var zk = new ReferenceZooKeeper(process, port, dataDir);
 
-        // The JVM gives no readiness signal but its own answer to ruok; ask until it answers, within a bound.
+        // The JVM gives no readiness signal but its answers: ruok comes before sessions are served, so ask
+        // srvr until it reports a Mode, within a bound.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {
-            if (await RuokAsync(port))
+            if (await IsServingAsync(port))
             {
                 return zk;
             }
@@ -54,17 +55,17 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
         throw new InvalidOperationException("Apache ZooKeeper did not start; see " + dataDir);
     }
 
-    private static async Task<bool> RuokAsync(int port)
+    private static async Task<bool> IsServingAsync(int port)
     {
         try
         {
             using var tcp = new TcpClient();
             await tcp.ConnectAsync(IPAddress.Loopback, port);
             var stream = tcp.GetStream();
-            await stream.WriteAsync("ruok"u8.ToArray());
-            var buffer = new byte[4];
-            var read = await stream.ReadAtLeastAsync(buffer, 4, throwOnEndOfStream: false).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
-            return read == 4 && buffer.AsSpan().SequenceEqual("imok"u8);
+            await stream.WriteAsync("srvr"u8.ToArray());
+            using var reader = new StreamReader(stream);
+            var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(2));
+            return answer.Contains("Mode: standalone", StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
         {
