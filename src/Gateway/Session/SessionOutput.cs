@@ -62,10 +62,17 @@ public sealed class SessionOutput(Watermark watermark)
                     continue;
                 }
 
+                if (!item.Reply.IsCompleted)
+                {
+                    // What is already written must not wait behind a reply that is still being worked on.
+                    await output.FlushAsync(cancellationToken);
+                }
+
                 var reply = await item.Reply;
                 Interlocked.Decrement(ref _queued);
                 if (reply.Zxid > watermark.Value)
                 {
+                    await output.FlushAsync(cancellationToken);
                     await watermark.WaitAsync(reply.Zxid).WaitAsync(cancellationToken);
                 }
 

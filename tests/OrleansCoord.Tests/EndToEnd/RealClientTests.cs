@@ -26,7 +26,7 @@ public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFix
 
     [Fact]
     public async Task Cli_mt_scenario_passes() =>
-        AssertPassed(await ExternalCommand.RunAsync(Python, [Path.Combine(Repository.E2e, "climt_scenario.py"), fixture.Silo.Hosts], TimeSpan.FromMinutes(3)));
+        AssertPassed(await ExternalCommand.RunAsync("bash", [Path.Combine(Repository.E2e, "climt_scenario.sh"), fixture.Silo.Hosts], TimeSpan.FromMinutes(3)));
 }
 
 /// <summary>kazoo's own test suite, recipes included (locks, queues, barriers, election, caches ...).</summary>
