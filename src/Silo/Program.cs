@@ -69,7 +69,6 @@ void ConfigureGateway(GatewayOptions o)
     o.MaxClientCnxns = cfg.MaxClientCnxns;
     o.JuteMaxBuffer = cfg.JuteMaxBuffer;
     o.FourLetterWordWhitelist = cfg.FourLetterWordWhitelist;
-    o.Configuration = cfg.Values;
     o.DataDir = cfg.DataDir;
     o.DataLogDir = cfg.DataLogDir;
 }

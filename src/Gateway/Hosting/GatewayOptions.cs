@@ -30,9 +30,6 @@ public sealed class GatewayOptions
     /// <summary>4lw.commands.whitelist: the four-letter words answered; "*" for all.</summary>
     public IReadOnlySet<string> FourLetterWordWhitelist { get; set; } = new HashSet<string>(StringComparer.Ordinal) { "srvr" };
 
-    /// <summary>Every zoo.cfg key in force, for the conf and envi four-letter words.</summary>
-    public IReadOnlyDictionary<string, string> Configuration { get; set; } = new Dictionary<string, string>();
-
     public string DataDir { get; set; } = "";
 
     public string DataLogDir { get; set; } = "";
