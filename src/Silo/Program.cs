@@ -35,6 +35,8 @@ builder.UseOrleans(silo =>
         o.SkipAcl = cfg.SkipAcl;
         o.SuperDigest = cfg.SuperDigest;
         o.ServerId = cfg.ServerId;
+        o.ContainerCheckIntervalMs = cfg.ContainerCheckIntervalMs;
+        o.ContainerMaxPerMinute = cfg.ContainerMaxPerMinute;
     });
 });
 

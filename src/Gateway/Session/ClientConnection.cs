@@ -248,7 +248,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     Output.Enqueue(header.Xid, SubmitWrite(header, body), closeAfter: true);
                     break;
                 case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete
-                    or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
+                    or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
                     Output.Enqueue(header.Xid, SubmitWrite(header, body));
                     break;
                 case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl

@@ -12,6 +12,12 @@ public sealed class CoordinationOptions
     /// <summary>The digest id (user:base64hash) that authenticates as the super user, like superDigest.</summary>
     public string? SuperDigest { get; set; }
 
+    /// <summary>znode.container.checkIntervalMs: how often emptied container nodes are looked for.</summary>
+    public int ContainerCheckIntervalMs { get; set; } = 60000;
+
+    /// <summary>znode.container.maxPerMinute: the most container deletions per minute.</summary>
+    public int ContainerMaxPerMinute { get; set; } = 10000;
+
     /// <summary>The server id (myid) folded into session ids, as ZooKeeper does.</summary>
     public long ServerId { get; set; }
 }

@@ -7,7 +7,7 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// What the leader knows of a znode without its data: Stat, ACL and CreateCount, ZooKeeper's stored cversion
 /// (children ever created, the source of sequential suffixes).
 /// </summary>
-public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount);
+public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount, bool IsContainer = false);
 
 /// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>
 public sealed class MetadataIndex
@@ -24,6 +24,9 @@ public sealed class MetadataIndex
 
     public int Count => _nodes.Count;
 
+    /// <summary>Paths of container nodes, which the server deletes once their last child is gone.</summary>
+    public HashSet<string> Containers { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Sum of path and data lengths, as ZooKeeper's approximate_data_size counts them.</summary>
     public long ApproximateDataSize { get; private set; }
 
@@ -34,12 +37,17 @@ public sealed class MetadataIndex
         if (_nodes.Remove(path, out var old))
         {
             ApproximateDataSize -= path.Length + old.Stat.DataLength;
+            Containers.Remove(path);
         }
 
         if (meta is not null)
         {
             _nodes[path] = meta;
             ApproximateDataSize += path.Length + meta.Stat.DataLength;
+            if (meta.IsContainer)
+            {
+                Containers.Add(path);
+            }
         }
     }
 }

@@ -32,6 +32,8 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         var tick = TimeSpan.FromMilliseconds(Math.Max(_options.TickTime / 2, 50));
         this.RegisterGrainTimer(ExpireSessionsAsync, tick, tick);
+        var containerCheck = TimeSpan.FromMilliseconds(Math.Max(_options.ContainerCheckIntervalMs, 10));
+        this.RegisterGrainTimer(DeleteEmptiedContainersAsync, containerCheck, containerCheck);
         LogActivated(logger, epoch);
     }
 
@@ -124,6 +126,29 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         }
 
         await Submit(batch);
+    }
+
+    /// <summary>
+    /// ZooKeeper's ContainerManager: a container that has had children and has none left is deleted
+    /// through the log, at most maxPerMinute per minute.
+    /// </summary>
+    private async Task DeleteEmptiedContainersAsync(CancellationToken cancellationToken)
+    {
+        var budget = Math.Max(1, (int)((long)_options.ContainerMaxPerMinute * _options.ContainerCheckIntervalMs / 60000));
+        var batch = new List<WriteRequest>();
+        foreach (var path in _index.Containers)
+        {
+            var node = _index.Get(path);
+            if (node is { CreateCount: > 0, Stat.NumChildren: 0 } && batch.Count < budget)
+            {
+                batch.Add(new WriteRequest(0, 0, OpCode.DeleteContainer, System.Text.Encoding.UTF8.GetBytes(path), []));
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await Submit([.. batch]);
+        }
     }
 
     /// <summary>Makes a batch durable, applies it to the subtree grains, then publishes the new watermark.</summary>

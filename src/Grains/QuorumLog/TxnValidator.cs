@@ -32,7 +32,8 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         ErrorCode err;
         try
         {
-            if (request.Type != OpCode.CloseSession && sessions.Find(request.SessionId) is null)
+            // Session 0 is the server itself (container collection); every client request has a session.
+            if (request.Type != OpCode.CloseSession && request.SessionId != 0 && sessions.Find(request.SessionId) is null)
             {
                 return new WriteResult(lastZxid, ErrorCode.SessionExpired, null);
             }
@@ -43,6 +44,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
                 OpCode.Sync => PrepareSync(request, writer),
                 OpCode.CloseSession => PrepareCloseSession(request.SessionId, zxid),
                 OpCode.SetAcl => PrepareSetAcl(request, zxid, writer),
+                OpCode.DeleteContainer => PrepareDeleteContainer(request, zxid),
                 _ => PrepareSingle(request, zxid, time, writer),
             };
         }
@@ -291,7 +293,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var createCount = parent.CreateCount + 1;
         var numChildren = parent.Stat.NumChildren + 1;
         var parentStat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
-        _overlay.Set(path, new NodeMeta(stat, acl, 0));
+        _overlay.Set(path, new NodeMeta(stat, acl, 0, mode.IsContainer()));
         _overlay.Set(parentPath, parent with { Stat = parentStat, CreateCount = createCount });
         _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl));
         _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentStat, ChildName: PathValidation.Name(path)));
@@ -351,6 +353,42 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         _overlay.Set(parentPath, parent with { Stat = parentStat });
         _changes.Add(new TreeChange(TreeChangeKind.Delete, path, node.Stat));
         _changes.Add(new TreeChange(TreeChangeKind.ChildRemoved, parentPath, parentStat, ChildName: PathValidation.Name(path)));
+    }
+
+    private ErrorCode PrepareDeleteContainer(WriteRequest request, long zxid)
+    {
+        // ZooKeeper 3.8.0 answers every client-sent deleteContainer with BADARGUMENTS (measured by
+        // WireDifferentialTests); only the server's own container collection (session 0) uses it.
+        if (request.SessionId != 0)
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var path = System.Text.Encoding.UTF8.GetString(request.Body);
+        if (PathValidation.Validate(path) is not null || BuiltInNodes.IsSpecial(path))
+        {
+            return ErrorCode.BadArguments;
+        }
+
+        var node = _overlay.Get(path);
+        if (node is null || _overlay.Get(PathValidation.Parent(path)) is null)
+        {
+            return ErrorCode.NoNode;
+        }
+
+        if (node.Stat.NumChildren > 0)
+        {
+            return ErrorCode.NotEmpty;
+        }
+
+        // ZooKeeper refuses to delete anything but a container (or TTL node) this way with BADVERSION.
+        if (!node.IsContainer)
+        {
+            return ErrorCode.BadVersion;
+        }
+
+        Delete(path, node, zxid);
+        return ErrorCode.Ok;
     }
 
     private ErrorCode PrepareSetData(MultiOp op, WriteRequest request, long zxid, long time, out Stat resultStat)

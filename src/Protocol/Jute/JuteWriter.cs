@@ -62,6 +62,14 @@ public readonly ref struct JuteWriter
         _output.Advance(length);
     }
 
+    /// <summary>UTF-8 bytes with no length prefix: the whole body of deleteContainer.</summary>
+    public void WriteRawUtf8(string value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        Encoding.UTF8.GetBytes(value, _output.GetSpan(length));
+        _output.Advance(length);
+    }
+
     public void WriteStringList(IReadOnlyList<string>? values)
     {
         if (values is null)

@@ -22,7 +22,7 @@ public sealed class ZooCfg
         "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
         "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
         "peerType", "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
-        "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "audit.enable", "digest.enabled", "enforceQuota",
+        "audit.enable", "digest.enabled", "enforceQuota",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
 
@@ -31,6 +31,7 @@ public sealed class ZooCfg
         "clientPort", "clientPortAddress", "tickTime", "minSessionTimeout", "maxSessionTimeout", "maxClientCnxns", "dataDir",
         "dataLogDir", "jute.maxbuffer", "4lw.commands.whitelist", "skipACL", "DigestAuthenticationProvider.superDigest",
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
+        "znode.container.checkIntervalMs", "znode.container.maxPerMinute",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -62,6 +63,10 @@ public sealed class ZooCfg
     public string? SuperDigest { get; private set; }
 
     public long ServerId { get; private set; }
+
+    public int ContainerCheckIntervalMs { get; private set; } = 60000;
+
+    public int ContainerMaxPerMinute { get; private set; } = 10000;
 
     public int SiloPort { get; private set; }
 
@@ -199,6 +204,12 @@ public sealed class ZooCfg
                     break;
                 case "DigestAuthenticationProvider.superDigest" or "zookeeper.DigestAuthenticationProvider.superDigest":
                     SuperDigest = value.Contains(':', StringComparison.Ordinal) ? value : throw new ZooCfgException(key, "expected super:base64(sha1)");
+                    break;
+                case "znode.container.checkIntervalMs":
+                    ContainerCheckIntervalMs = Int(key, value, 1, int.MaxValue);
+                    break;
+                case "znode.container.maxPerMinute":
+                    ContainerMaxPerMinute = Int(key, value, 1, int.MaxValue);
                     break;
                 case "myid":
                     ServerId = Int(key, value, 0, 255);

@@ -84,6 +84,18 @@ public sealed class WireDifferentialTests(SiloFixture fixture) : IClassFixture<S
         await Step("reconfig", OpCode.Reconfig, w => new ReconfigRequest(null, null, "server.1=127.0.0.1:2888:3888;2181", -1).Write(w));
         await Step("sync", OpCode.Sync, Path(root), b => ZkWireClient.Decode(b, PathRequest.Read).Path);
 
+        // deleteContainer's body is the bare path; only containers (and TTL nodes) may go this way.
+        Action<JuteWriter> RawPath(string path) => w => w.WriteRawUtf8(path);
+        await Step("container", OpCode.CreateContainer, w => new CreateRequest(root + "/box", null, [.. Acl.OpenAclUnsafe], (int)CreateMode.Container).Write(w),
+            b => ZkWireClient.Decode(b, Create2Response.Read).Path);
+        await Step("container child", OpCode.Create, Create(root + "/box/item"));
+        await Step("deleteContainer not empty", OpCode.DeleteContainer, RawPath(root + "/box"));
+        await Step("deleteContainer plain node", OpCode.DeleteContainer, RawPath(root + "/c"));
+        await Step("deleteContainer missing", OpCode.DeleteContainer, RawPath(root + "/nothing"));
+        await Step("delete container child", OpCode.Delete, w => new DeleteRequest(root + "/box/item", -1).Write(w));
+        await Step("deleteContainer", OpCode.DeleteContainer, RawPath(root + "/box"));
+        await Step("container gone", OpCode.Exists, w => new PathWatchRequest(root + "/box", false).Write(w));
+
         // Last, because ZooKeeper 3.8.0 closes the connection after answering it; this server keeps it
         // open, as the issue asks. A top-level check is left out: 3.8.0 never answers it at all, which
         // hangs clients; this server answers UNIMPLEMENTED (WireProtocolTests).
