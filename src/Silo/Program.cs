@@ -29,27 +29,19 @@ builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.UseOrleans(silo =>
 {
     silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
-    silo.AddCoordination(o =>
-    {
-        o.TickTime = cfg.TickTime;
-        o.SkipAcl = cfg.SkipAcl;
-        o.SuperDigest = cfg.SuperDigest;
-        o.ServerId = cfg.ServerId;
-        o.ContainerCheckIntervalMs = cfg.ContainerCheckIntervalMs;
-        o.ContainerMaxPerMinute = cfg.ContainerMaxPerMinute;
-    });
+    silo.AddCoordination(cfg.Configure);
 });
 
 var gateway = new GatewayOptions();
-ConfigureGateway(gateway);
-builder.Services.AddZooKeeperGateway(ConfigureGateway);
+cfg.Configure(gateway);
+builder.Services.AddZooKeeperGateway(cfg.Configure);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenZooKeeperClientPort(gateway));
 
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansCoord");
 foreach (var key in cfg.IgnoredKeys)
 {
-    log.LogWarning(new EventId(1, "UnknownKey"), "zoo.cfg key {Key} is not known to this server; it is kept for conf but has no effect", key);
+    log.LogWarning(new EventId(1, "UnknownKey"), "zoo.cfg key {Key} is not known to this server and has no effect", key);
 }
 
 await app.StartAsync();
@@ -60,20 +52,6 @@ var port = new Uri(address).Port;
 Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} (standalone, dataDir {cfg.DataDir})");
 await app.WaitForShutdownAsync();
 return 0;
-
-void ConfigureGateway(GatewayOptions o)
-{
-    o.ClientPort = cfg.ClientPort;
-    o.ClientPortAddress = cfg.ClientPortAddress;
-    o.TickTime = cfg.TickTime;
-    o.MinSessionTimeout = cfg.MinSessionTimeout;
-    o.MaxSessionTimeout = cfg.MaxSessionTimeout;
-    o.MaxClientCnxns = cfg.MaxClientCnxns;
-    o.JuteMaxBuffer = cfg.JuteMaxBuffer;
-    o.FourLetterWordWhitelist = cfg.FourLetterWordWhitelist;
-    o.DataDir = cfg.DataDir;
-    o.DataLogDir = cfg.DataLogDir;
-}
 
 static int FreePortIfZero(int port)
 {

@@ -39,30 +39,26 @@ public static class FourLetterWordHandler
                 return Conf(server);
             case "cons":
                 return Cons(server) + "\n";
-            case "srvr" or "stat" or "mntr":
-                var summary = await server.QuorumLog.GetSummary();
-                var watches = await WatchCountAsync(server);
-                return word switch
-                {
-                    "srvr" => Srvr(server, summary),
-                    "stat" => Stat(server, summary),
-                    _ => Mntr(server, summary, watches),
-                };
+            case "srvr":
+                return Srvr(server, await server.QuorumLog.GetSummary());
+            case "stat":
+                return Stat(server, await server.QuorumLog.GetSummary());
+            case "mntr":
+                return Mntr(server, await server.QuorumLog.GetSummary(), await WatchCountAsync(server));
             default:
                 return $"Unsupported four-letter word: {word}\n";
         }
     }
 
+    /// <summary>
+    /// Watches live in the subtree grains; mntr asks each grain in which this gateway's connections set
+    /// watches (a connection's watches go when it closes, so no other grain holds any of them).
+    /// </summary>
     private static async Task<int> WatchCountAsync(GatewayServer server)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal) { "/", "/zookeeper" };
-        var total = 0;
-        foreach (var key in keys)
-        {
-            total += (await server.Grains.GetGrain<ISubtreeGrain>(key).GetSummary()).WatchCount;
-        }
-
-        return total;
+        var keys = server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
+        var summaries = await Task.WhenAll(keys.Select(key => server.Grains.GetGrain<ISubtreeGrain>(key).GetSummary()));
+        return summaries.Sum(s => s.WatchCount);
     }
 
     private static string Counters(GatewayServer server, ServerSummary summary)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using ReadResult = OrleansCoord.Grains.Abstractions.ReadResult;
 using System.Net;
@@ -22,8 +23,9 @@ namespace OrleansCoord.Gateway.Session;
 /// </summary>
 public sealed partial class ClientConnection(ConnectionContext context, GatewayServer server, ILogger logger) : IDisposable
 {
-    private readonly List<Id> _authIds = [];
-    private readonly HashSet<string> _watchedSubtrees = new(StringComparer.Ordinal);
+    /// <summary>The connection's authenticated ids; replaced, never mutated, so requests share it.</summary>
+    private Id[] _authIds = [];
+    private readonly ConcurrentDictionary<string, byte> _watchedSubtrees = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
     private Task<WriteResult>? _lastWrite;
     private long _highestZxid;
@@ -44,6 +46,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     public long Received => Interlocked.Read(ref _received);
 
     public SessionOutput Output { get; } = new(server.Watermark);
+
+    /// <summary>The subtree grains in which this connection has set watches.</summary>
+    public ICollection<string> WatchedSubtrees => _watchedSubtrees.Keys;
 
     /// <summary>Whether the client sent closeSession (or failed auth) and the connection is ending by itself.</summary>
     public bool CloseRequested => _closeRequested;
@@ -95,11 +100,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                         return;
                     }
 
-                    var frame = payload.ToArray();
-                    buffer = buffer.Slice(consumed);
                     if (!handshakeDone)
                     {
-                        if (!await HandshakeAsync(frame))
+                        var connect = payload.ToArray();
+                        buffer = buffer.Slice(consumed);
+                        if (!await HandshakeAsync(connect))
                         {
                             return;
                         }
@@ -109,10 +114,14 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                         continue;
                     }
 
+                    // The header is parsed in place; only the body is copied, once, and travels as is.
+                    var header = ReadHeader(payload);
+                    var body = payload.Slice(8).ToArray();
+                    buffer = buffer.Slice(consumed);
                     Interlocked.Increment(ref _received);
                     server.CountReceived();
                     server.ActiveSessions.TryAdd(SessionId, 0);
-                    await DispatchAsync(frame);
+                    await DispatchAsync(header, body);
                 }
 
                 input.AdvanceTo(buffer.Start, buffer.End);
@@ -166,7 +175,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             await outputLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        foreach (var key in _watchedSubtrees)
+        foreach (var key in _watchedSubtrees.Keys)
         {
             _ = server.Grains.GetGrain<ISubtreeGrain>(key).RemoveWatcher(Watcher);
         }
@@ -212,7 +221,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
         SessionId = session.SessionId;
         TimeoutMs = session.TimeoutMs;
-        _authIds.Add(new Id(AuthenticationProviders.Ip, RemoteAddress));
+        _authIds = [new Id(AuthenticationProviders.Ip, RemoteAddress)];
         foreach (var other in server.Connections.Values)
         {
             if (other.SessionId == SessionId)
@@ -228,11 +237,21 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         return true;
     }
 
-    private async Task DispatchAsync(byte[] frame)
+    private static RequestHeader ReadHeader(in ReadOnlySequence<byte> payload)
     {
-        var reader = new JuteReader(frame);
-        var header = RequestHeader.Read(ref reader);
-        var body = frame.AsMemory(reader.Position);
+        if (payload.Length < 8)
+        {
+            throw new JuteException($"request of {payload.Length} bytes is shorter than its header");
+        }
+
+        Span<byte> bytes = stackalloc byte[8];
+        payload.Slice(0, 8).CopyTo(bytes);
+        var reader = new JuteReader(bytes);
+        return RequestHeader.Read(ref reader);
+    }
+
+    private async Task DispatchAsync(RequestHeader header, byte[] body)
+    {
         try
         {
             switch (header.Type)
@@ -241,7 +260,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)));
                     break;
                 case OpCode.Auth:
-                    HandleAuth(header.Xid, body.Span);
+                    HandleAuth(header.Xid, body);
                     break;
                 case OpCode.CloseSession:
                     _closeRequested = true;
@@ -283,9 +302,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
     }
 
-    private Task<Reply> SubmitWrite(RequestHeader header, ReadOnlyMemory<byte> body)
+    private Task<Reply> SubmitWrite(RequestHeader header, byte[] body)
     {
-        var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body.ToArray(), [.. _authIds]));
+        var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds));
         _lastWrite = write;
         return ToReply(write);
 
@@ -386,10 +405,10 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         var key = SubtreePartitioner.KeyFor(path);
         if (watch)
         {
-            _watchedSubtrees.Add(key);
+            _watchedSubtrees.TryAdd(key, 0);
         }
 
-        var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(type, path, watch, [.. _authIds], Watcher, min, watcherType));
+        var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType));
         _highestZxid = Math.Max(_highestZxid, result.Zxid);
         return result;
     }
@@ -474,7 +493,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         var fired = new List<WatchEvent>();
         foreach (var (key, lists) in perSubtree)
         {
-            _watchedSubtrees.Add(key);
+            _watchedSubtrees.TryAdd(key, 0);
             fired.AddRange(await server.Grains.GetGrain<ISubtreeGrain>(key)
                 .SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
         }
@@ -489,11 +508,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         if (packet.Scheme == AuthenticationProviders.Digest && packet.Auth is { Length: > 0 })
         {
             var id = AuthenticationProviders.DigestId(System.Text.Encoding.UTF8.GetString(packet.Auth));
-            _authIds.Add(new Id(AuthenticationProviders.Digest, id));
-            if (server.SuperDigest is { } super && super == id)
-            {
-                _authIds.Add(new Id(AuthenticationProviders.Super, string.Empty));
-            }
+            _authIds = server.SuperDigest == id
+                ? [.. _authIds, new Id(AuthenticationProviders.Digest, id), new Id(AuthenticationProviders.Super, string.Empty)]
+                : [.. _authIds, new Id(AuthenticationProviders.Digest, id)];
 
             Output.Enqueue(xid, Task.FromResult(new Reply(0, ErrorCode.Ok)));
             return;

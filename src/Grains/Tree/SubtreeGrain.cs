@@ -42,8 +42,6 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         var zxid = Math.Max(_tree.LastAppliedZxid, command.MinZxid);
         var path = command.Path;
         var node = _tree.Get(path);
-        var output = new ArrayBufferWriter<byte>(128);
-        var writer = new JuteWriter(output);
         switch (command.Type)
         {
             case OpCode.Exists:
@@ -53,85 +51,51 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                     _tree.Watches.AddDataWatch(path, command.Watcher);
                 }
 
-                if (node is null)
-                {
-                    return Bodiless(zxid, ErrorCode.NoNode);
-                }
-
-                node.Stat.Write(writer);
-                break;
+                return node is null ? Bodiless(zxid, ErrorCode.NoNode) : Reply(zxid, node.Stat.Write);
             case OpCode.GetData:
-                if (node is null)
-                {
-                    return Bodiless(zxid, ErrorCode.NoNode);
-                }
+                return Readable(node, command, Perms.Read) is { } dataError
+                    ? Bodiless(zxid, dataError)
+                    : Reply(zxid, w =>
+                    {
+                        if (command.Watch)
+                        {
+                            _tree.Watches.AddDataWatch(path, command.Watcher);
+                        }
 
-                if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
-                {
-                    return Bodiless(zxid, ErrorCode.NoAuth);
-                }
-
-                if (command.Watch)
-                {
-                    _tree.Watches.AddDataWatch(path, command.Watcher);
-                }
-
-                writer.WriteBuffer(node.Data);
-                node.Stat.Write(writer);
-                break;
+                        w.WriteBuffer(node!.Data);
+                        node.Stat.Write(w);
+                    });
             case OpCode.GetChildren or OpCode.GetChildren2:
-                if (node is null)
-                {
-                    return Bodiless(zxid, ErrorCode.NoNode);
-                }
+                return Readable(node, command, Perms.Read) is { } childrenError
+                    ? Bodiless(zxid, childrenError)
+                    : Reply(zxid, w =>
+                    {
+                        if (command.Watch)
+                        {
+                            _tree.Watches.AddChildWatch(path, command.Watcher);
+                        }
 
-                if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
-                {
-                    return Bodiless(zxid, ErrorCode.NoAuth);
-                }
-
-                if (command.Watch)
-                {
-                    _tree.Watches.AddChildWatch(path, command.Watcher);
-                }
-
-                var children = node.Children.ToList();
-                children.Sort(StringComparer.Ordinal);
-                writer.WriteStringList(children);
-                if (command.Type == OpCode.GetChildren2)
-                {
-                    node.Stat.Write(writer);
-                }
-
-                break;
+                        var children = node!.Children.ToList();
+                        children.Sort(StringComparer.Ordinal);
+                        w.WriteStringList(children);
+                        if (command.Type == OpCode.GetChildren2)
+                        {
+                            node.Stat.Write(w);
+                        }
+                    });
             case OpCode.GetAcl:
-                if (node is null)
-                {
-                    return Bodiless(zxid, ErrorCode.NoNode);
-                }
-
-                if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read | Perms.Admin, _skipAcl))
-                {
-                    return Bodiless(zxid, ErrorCode.NoAuth);
-                }
-
-                var acl = AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Admin, _skipAcl) ? node.Acl : AclChecker.MaskDigests(node.Acl);
-                Acl.WriteList(writer, acl);
-                node.Stat.Write(writer);
-                break;
+                return Readable(node, command, Perms.Read | Perms.Admin) is { } aclError
+                    ? Bodiless(zxid, aclError)
+                    : Reply(zxid, w =>
+                    {
+                        var admin = AclChecker.IsAllowed(node!.Acl, command.AuthIds, Perms.Admin, _skipAcl);
+                        Acl.WriteList(w, admin ? node.Acl : AclChecker.MaskDigests(node.Acl));
+                        node.Stat.Write(w);
+                    });
             case OpCode.GetAllChildrenNumber:
-                if (node is null)
-                {
-                    return Bodiless(zxid, ErrorCode.NoNode);
-                }
-
-                if (!AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Read, _skipAcl))
-                {
-                    return Bodiless(zxid, ErrorCode.NoAuth);
-                }
-
-                writer.WriteInt(_tree.CountDescendants(path));
-                break;
+                return Readable(node, command, Perms.Read) is { } countError
+                    ? Bodiless(zxid, countError)
+                    : Reply(zxid, w => w.WriteInt(_tree.CountDescendants(path)));
             case OpCode.CheckWatches:
                 return Bodiless(zxid, _tree.Watches.Contains(path, command.Watcher, command.WatcherType) ? ErrorCode.Ok : ErrorCode.NoWatcher);
             case OpCode.RemoveWatches:
@@ -139,8 +103,6 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             default:
                 return Bodiless(zxid, ErrorCode.Unimplemented);
         }
-
-        return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray()));
     }
 
     public Task<WatchEvent[]> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches)
@@ -150,51 +112,32 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         var fired = new List<WatchEvent>();
         foreach (var path in dataWatches)
         {
-            var node = _tree.Get(path);
-            if (node is null)
-            {
-                fired.Add(new WatchEvent(watcher, zxid, 0, EventType.NodeDeleted, path));
-            }
-            else if (node.Stat.Mzxid > relativeZxid)
-            {
-                fired.Add(new WatchEvent(watcher, zxid, 0, EventType.NodeDataChanged, path));
-            }
-            else
-            {
-                _tree.Watches.AddDataWatch(path, watcher);
-            }
+            Rearm(path, _tree.Get(path) is { } node ? (node.Stat.Mzxid > relativeZxid ? EventType.NodeDataChanged : null) : EventType.NodeDeleted, _tree.Watches.AddDataWatch);
         }
 
         foreach (var path in existWatches)
         {
-            if (_tree.Get(path) is not null)
-            {
-                fired.Add(new WatchEvent(watcher, zxid, 0, EventType.NodeCreated, path));
-            }
-            else
-            {
-                _tree.Watches.AddDataWatch(path, watcher);
-            }
+            Rearm(path, _tree.Get(path) is not null ? EventType.NodeCreated : null, _tree.Watches.AddDataWatch);
         }
 
         foreach (var path in childWatches)
         {
-            var node = _tree.Get(path);
-            if (node is null)
-            {
-                fired.Add(new WatchEvent(watcher, zxid, 0, EventType.NodeDeleted, path));
-            }
-            else if (node.Stat.Pzxid > relativeZxid)
-            {
-                fired.Add(new WatchEvent(watcher, zxid, 0, EventType.NodeChildrenChanged, path));
-            }
-            else
-            {
-                _tree.Watches.AddChildWatch(path, watcher);
-            }
+            Rearm(path, _tree.Get(path) is { } node ? (node.Stat.Pzxid > relativeZxid ? EventType.NodeChildrenChanged : null) : EventType.NodeDeleted, _tree.Watches.AddChildWatch);
         }
 
         return Task.FromResult(fired.ToArray());
+
+        void Rearm(string path, EventType? missed, Action<string, Watcher> add)
+        {
+            if (missed is { } type)
+            {
+                fired.Add(new WatchEvent(watcher, zxid, 0, type, path));
+            }
+            else
+            {
+                add(path, watcher);
+            }
+        }
     }
 
     public Task RemoveWatcher(Watcher watcher)
@@ -204,6 +147,19 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     }
 
     public Task<SubtreeSummary> GetSummary() => Task.FromResult(new SubtreeSummary(_tree.NodeCount, _tree.Watches.Count, _tree.DataSize));
+
+    /// <summary>NONODE or NOAUTH as ZooKeeper checks them for a read, or null when the read may go ahead.</summary>
+    private ErrorCode? Readable(DataNode? node, ReadCommand command, Perms perm) =>
+        node is null ? ErrorCode.NoNode
+        : !AclChecker.IsAllowed(node.Acl, command.AuthIds, perm, _skipAcl) ? ErrorCode.NoAuth
+        : null;
+
+    private static Task<ReadResult> Reply(long zxid, Action<JuteWriter> write)
+    {
+        var output = new ArrayBufferWriter<byte>(128);
+        write(new JuteWriter(output));
+        return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray()));
+    }
 
     /// <summary>A reply without a body: an error, or the bare OK of checkWatches and removeWatches.</summary>
     private static Task<ReadResult> Bodiless(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null));

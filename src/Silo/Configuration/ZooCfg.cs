@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using OrleansCoord.Gateway.Hosting;
+using OrleansCoord.Grains.Hosting;
 
 namespace OrleansCoord.Silo.Configuration;
 
@@ -71,6 +73,32 @@ public sealed class ZooCfg
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
+
+    /// <summary>The keys the coordination grains obey.</summary>
+    public void Configure(CoordinationOptions o)
+    {
+        o.TickTime = TickTime;
+        o.SkipAcl = SkipAcl;
+        o.SuperDigest = SuperDigest;
+        o.ServerId = ServerId;
+        o.ContainerCheckIntervalMs = ContainerCheckIntervalMs;
+        o.ContainerMaxPerMinute = ContainerMaxPerMinute;
+    }
+
+    /// <summary>The keys the client port obeys.</summary>
+    public void Configure(GatewayOptions o)
+    {
+        o.ClientPort = ClientPort;
+        o.ClientPortAddress = ClientPortAddress;
+        o.TickTime = TickTime;
+        o.MinSessionTimeout = MinSessionTimeout;
+        o.MaxSessionTimeout = MaxSessionTimeout;
+        o.MaxClientCnxns = MaxClientCnxns;
+        o.JuteMaxBuffer = JuteMaxBuffer;
+        o.FourLetterWordWhitelist = FourLetterWordWhitelist;
+        o.DataDir = DataDir;
+        o.DataLogDir = DataLogDir;
+    }
 
     /// <summary>Reads --config FILE and --key value arguments; throws <see cref="ZooCfgException"/> on a bad value.</summary>
     public static ZooCfg Load(IReadOnlyList<string> args)

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using OrleansCoord.Tests.Infrastructure;
 
 namespace OrleansCoord.Tests.EndToEnd;
@@ -39,22 +37,12 @@ public sealed class ConfigurationTests
         var cfg = Path.Combine(dataDir, "zoo.cfg");
         await File.WriteAllTextAsync(cfg, $"# a comment\ntickTime=700\nclientPort=2181\ndataDir={dataDir}\n4lw.commands.whitelist=conf, ruok\ninitLimit=10\n");
         await using var silo = await SiloProcess.StartRawAsync(dataDir, ["--config", cfg, "--clientPort", "0"]);
-        var conf = await FourLetterWordAsync(silo.Port, "conf");
+        var conf = await FourLetterWord.AskAsync(silo.Port, "conf");
         Assert.Contains("tickTime=700\n", conf, StringComparison.Ordinal);
         Assert.Contains("minSessionTimeout=1400\n", conf, StringComparison.Ordinal);
         Assert.Contains("maxSessionTimeout=14000\n", conf, StringComparison.Ordinal);
         Assert.Contains($"dataDir={dataDir}\n", conf, StringComparison.Ordinal);
-        Assert.Equal("imok", await FourLetterWordAsync(silo.Port, "ruok"));
-        Assert.Equal("srvr is not executed because it is not in the whitelist.\n", await FourLetterWordAsync(silo.Port, "srvr"));
-    }
-
-    private static async Task<string> FourLetterWordAsync(int port, string word)
-    {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(word));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("imok", await FourLetterWord.AskAsync(silo.Port, "ruok"));
+        Assert.Equal("srvr is not executed because it is not in the whitelist.\n", await FourLetterWord.AskAsync(silo.Port, "srvr"));
     }
 }

@@ -40,39 +40,30 @@ public sealed class GuaranteeTests(SiloFixture fixture) : IClassFixture<SiloFixt
         var root = Unique("order");
         await using var setup = await ZkWireClient.ConnectAsync(Port);
         Assert.Equal(ErrorCode.Ok, await CreateAsync(setup, root));
-        var writers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ZkWireClient.ConnectAsync(Port)));
-        try
+        await using var writersGroup = await ZkWireClients.ConnectAsync(Port, 8);
+        var writers = writersGroup.All;
+        var perWriter = await Task.WhenAll(writers.Select(async client =>
         {
-            var perWriter = await Task.WhenAll(writers.Select(async client =>
-            {
-                var replies = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
-                    client.RequestAsync(OpCode.Create2, w => new CreateRequest(root + "/n-", null, [.. Acl.OpenAclUnsafe], (int)CreateMode.PersistentSequential).Write(w))));
-                Assert.Null(client.ProtocolViolation);
-                return replies.Select(r => (r.Header.Zxid, ZkWireClient.Decode(r.Body, Create2Response.Read))).ToList();
-            }));
+            var replies = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
+                client.RequestAsync(OpCode.Create2, w => new CreateRequest(root + "/n-", null, [.. Acl.OpenAclUnsafe], (int)CreateMode.PersistentSequential).Write(w))));
+            Assert.Null(client.ProtocolViolation);
+            return replies.Select(r => (r.Header.Zxid, ZkWireClient.Decode(r.Body, Create2Response.Read))).ToList();
+        }));
 
-            var all = perWriter.SelectMany(x => x).ToList();
-            Assert.Equal(all.Count, all.Select(x => x.Zxid).Distinct().Count());
-            Assert.Equal(all.Count, all.Select(x => x.Item2.Path).Distinct().Count());
-            foreach (var writes in perWriter)
-            {
-                // A session's writes take effect in the order it sent them.
-                Assert.Equal(writes.Select(x => x.Zxid).Order(), writes.Select(x => x.Zxid));
-            }
-
-            // Sequential suffixes follow the parent's create counter, hence the zxid order.
-            var byZxid = all.OrderBy(x => x.Zxid).Select(x => x.Item2.Path).ToList();
-            Assert.Equal(byZxid.Order(StringComparer.Ordinal), byZxid);
-            Assert.Equal(root + "/n-0000000000", byZxid[0]);
-            Assert.Equal(all.Select(x => x.Item2.Stat.Czxid), all.Select(x => x.Zxid));
-        }
-        finally
+        var all = perWriter.SelectMany(x => x).ToList();
+        Assert.Equal(all.Count, all.Select(x => x.Zxid).Distinct().Count());
+        Assert.Equal(all.Count, all.Select(x => x.Item2.Path).Distinct().Count());
+        foreach (var writes in perWriter)
         {
-            foreach (var w in writers)
-            {
-                await w.DisposeAsync();
-            }
+            // A session's writes take effect in the order it sent them.
+            Assert.Equal(writes.Select(x => x.Zxid).Order(), writes.Select(x => x.Zxid));
         }
+
+        // Sequential suffixes follow the parent's create counter, hence the zxid order.
+        var byZxid = all.OrderBy(x => x.Zxid).Select(x => x.Item2.Path).ToList();
+        Assert.Equal(byZxid.Order(StringComparer.Ordinal), byZxid);
+        Assert.Equal(root + "/n-0000000000", byZxid[0]);
+        Assert.Equal(all.Select(x => x.Item2.Stat.Czxid), all.Select(x => x.Zxid));
     }
 
     [Fact]
@@ -81,42 +72,33 @@ public sealed class GuaranteeTests(SiloFixture fixture) : IClassFixture<SiloFixt
         var path = Unique("mono");
         await using var writer = await ZkWireClient.ConnectAsync(Port);
         Assert.Equal(ErrorCode.Ok, await CreateAsync(writer, path, Int(0)));
-        var readers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => ZkWireClient.ConnectAsync(Port)));
-        try
+        await using var readersGroup = await ZkWireClients.ConnectAsync(Port, 4);
+        var readers = readersGroup.All;
+        using var done = new CancellationTokenSource();
+        var reading = readers.Select(reader => Task.Run(async () =>
         {
-            using var done = new CancellationTokenSource();
-            var reading = readers.Select(reader => Task.Run(async () =>
+            var last = -1;
+            long lastMzxid = 0;
+            var reads = 0;
+            while (!done.IsCancellationRequested || reads == 0)
             {
-                var last = -1;
-                long lastMzxid = 0;
-                var reads = 0;
-                while (!done.IsCancellationRequested || reads == 0)
-                {
-                    var got = await GetAsync(reader, path);
-                    var value = Int(got.Data);
-                    Assert.True(value >= last, $"value went back from {last} to {value}");
-                    Assert.True(got.Stat.Mzxid >= lastMzxid, "mzxid went back");
-                    (last, lastMzxid) = (value, got.Stat.Mzxid);
-                    reads++;
-                }
-
-                return last;
-            })).ToList();
-
-            var writes = Enumerable.Range(1, 300).Select(i => writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(i), -1).Write(w))).ToList();
-            var results = await Task.WhenAll(writes);
-            Assert.All(results, r => Assert.Equal(ErrorCode.Ok, r.Header.Err));
-            await done.CancelAsync();
-            await Task.WhenAll(reading);
-            Assert.Equal(300, Int((await GetAsync(writer, path)).Data));
-        }
-        finally
-        {
-            foreach (var r in readers)
-            {
-                await r.DisposeAsync();
+                var got = await GetAsync(reader, path);
+                var value = Int(got.Data);
+                Assert.True(value >= last, $"value went back from {last} to {value}");
+                Assert.True(got.Stat.Mzxid >= lastMzxid, "mzxid went back");
+                (last, lastMzxid) = (value, got.Stat.Mzxid);
+                reads++;
             }
-        }
+
+            return last;
+        })).ToList();
+
+        var writes = Enumerable.Range(1, 300).Select(i => writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(i), -1).Write(w))).ToList();
+        var results = await Task.WhenAll(writes);
+        Assert.All(results, r => Assert.Equal(ErrorCode.Ok, r.Header.Err));
+        await done.CancelAsync();
+        await Task.WhenAll(reading);
+        Assert.Equal(300, Int((await GetAsync(writer, path)).Data));
     }
 
     [Fact]
@@ -178,51 +160,42 @@ public sealed class GuaranteeTests(SiloFixture fixture) : IClassFixture<SiloFixt
         var path = Unique("watch");
         await using var writer = await ZkWireClient.ConnectAsync(Port);
         Assert.Equal(ErrorCode.Ok, await CreateAsync(writer, path, Int(0)));
-        var watchers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ZkWireClient.ConnectAsync(Port)));
-        try
+        await using var watchersGroup = await ZkWireClients.ConnectAsync(Port, 6);
+        var watchers = watchersGroup.All;
+        foreach (var w in watchers)
         {
-            foreach (var w in watchers)
-            {
-                await GetAsync(w, path, watch: true);
-            }
-
-            var polling = watchers.Select(w => Task.Run(async () =>
-            {
-                while (true)
-                {
-                    var (header, body) = await w.RequestAsync(OpCode.GetData, r => new PathWatchRequest(path, false).Write(r));
-                    if (Int(ZkWireClient.Decode(body, GetDataResponse.Read).Data) == 1)
-                    {
-                        lock (w.Arrivals)
-                        {
-                            var eventAt = w.Arrivals.IndexOf($"event:{EventType.NodeDataChanged}:{path}");
-                            var replyAt = w.Arrivals.LastIndexOf($"reply:{header.Xid}");
-                            Assert.True(eventAt >= 0 && eventAt < replyAt, $"event at {eventAt}, reply showing the change at {replyAt}");
-                        }
-
-                        return;
-                    }
-                }
-            })).ToList();
-
-            var (set, _) = await writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(1), -1).Write(w));
-            Assert.Equal(ErrorCode.Ok, set.Err);
-            await Task.WhenAll(polling).WaitAsync(TimeSpan.FromSeconds(30));
-
-            // One-shot: a second change fires nothing more.
-            await writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(2), -1).Write(w));
-            foreach (var w in watchers)
-            {
-                await GetAsync(w, path);
-                Assert.Equal(1, w.Events.Reader.Count);
-            }
+            await GetAsync(w, path, watch: true);
         }
-        finally
+
+        var polling = watchers.Select(w => Task.Run(async () =>
         {
-            foreach (var w in watchers)
+            while (true)
             {
-                await w.DisposeAsync();
+                var (header, body) = await w.RequestAsync(OpCode.GetData, r => new PathWatchRequest(path, false).Write(r));
+                if (Int(ZkWireClient.Decode(body, GetDataResponse.Read).Data) == 1)
+                {
+                    lock (w.Arrivals)
+                    {
+                        var eventAt = w.Arrivals.IndexOf($"event:{EventType.NodeDataChanged}:{path}");
+                        var replyAt = w.Arrivals.LastIndexOf($"reply:{header.Xid}");
+                        Assert.True(eventAt >= 0 && eventAt < replyAt, $"event at {eventAt}, reply showing the change at {replyAt}");
+                    }
+
+                    return;
+                }
             }
+        })).ToList();
+
+        var (set, _) = await writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(1), -1).Write(w));
+        Assert.Equal(ErrorCode.Ok, set.Err);
+        await Task.WhenAll(polling).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // One-shot: a second change fires nothing more.
+        await writer.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(2), -1).Write(w));
+        foreach (var w in watchers)
+        {
+            await GetAsync(w, path);
+            Assert.Equal(1, w.Events.Reader.Count);
         }
     }
 

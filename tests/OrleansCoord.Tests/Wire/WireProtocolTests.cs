@@ -180,6 +180,17 @@ public sealed class WireProtocolTests(SiloFixture fixture) : IClassFixture<SiloF
     }
 
     [Fact]
+    public async Task Mntr_counts_watches_in_every_subtree()
+    {
+        // A fresh top-level path lives in its own subtree grain.
+        var path = Unique() + "/child";
+        await using var client = await ZkWireClient.ConnectAsync(Port);
+        var before = await FourLetterWord.MntrAsync(Port, "zk_watch_count");
+        Assert.Equal(ErrorCode.NoNode, (await client.RequestAsync(OpCode.Exists, w => new PathWatchRequest(path, true).Write(w))).Header.Err);
+        Assert.Equal(before + 1, await FourLetterWord.MntrAsync(Port, "zk_watch_count"));
+    }
+
+    [Fact]
     public async Task Close_session_replies_then_closes_and_removes_ephemerals()
     {
         var path = Unique();
