@@ -25,11 +25,13 @@ builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("Orleans", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
 builder.UseOrleans(silo =>
 {
     silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
     silo.AddCoordination(cfg.Configure);
+    silo.UseFileStorage(cfg.Configure);
 });
 
 var gateway = new GatewayOptions();

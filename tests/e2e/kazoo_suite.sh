@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs kazoo's own test suite (Debian's python3-kazoo, with python3-pytest and python3-mock) against a
+# Runs kazoo's own test suite (Debian's python3-kazoo, with python3-pytest, python3-mock and python3-objgraph) against a
 # running server. usage: kazoo_suite.sh HOST:PORT
 # Deselected, because they cannot pass against one standalone server, Apache ZooKeeper's included:
 #   gevent/eventlet  - need python3-gevent/eventlet handlers, not the server

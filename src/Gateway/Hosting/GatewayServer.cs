@@ -112,6 +112,29 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         return Task.CompletedTask;
     }
 
+    /// <summary>Moves to a watermark the quorum-log grain reports, then releases publications that waited for it.</summary>
+    private void CatchUp(long watermark)
+    {
+        lock (_publicationLock)
+        {
+            if (watermark <= Watermark.Value)
+            {
+                return;
+            }
+
+            Watermark.Advance(watermark);
+            foreach (var stale in _early.Keys.Where(k => k < watermark).ToList())
+            {
+                _early.Remove(stale);
+            }
+
+            while (_early.Remove(Watermark.Value, out var next))
+            {
+                Publish(next);
+            }
+        }
+    }
+
     private void Publish(Publication publication)
     {
         // Events go to their connections before W moves, so nothing released at the new W overtakes them.
@@ -196,8 +219,10 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
                     await QuorumLog.Touch(active);
                 }
 
-                // Re-subscribing is idempotent and repairs a subscription the grain dropped.
-                await QuorumLog.Subscribe(_observerReference!, GatewayId);
+                // Re-subscribing is idempotent and repairs a subscription the grain dropped, or that a new
+                // activation never had; its watermark lets publications from a new epoch chain on.
+                var (_, watermark) = await QuorumLog.Subscribe(_observerReference!, GatewayId);
+                CatchUp(watermark);
             }
             catch (Exception ex)
             {

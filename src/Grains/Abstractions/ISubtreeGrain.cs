@@ -1,3 +1,4 @@
+using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
 
@@ -11,6 +12,12 @@ public interface ISubtreeGrain : IGrainWithStringKey
 {
     /// <summary>Applies committed changes in zxid order; returns the watch events they fired.</summary>
     Task<WatchEvent[]> Apply(ApplyItem[] items);
+
+    /// <summary>Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.</summary>
+    Task Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
+
+    /// <summary>Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show.</summary>
+    Task<SnapshotNode[]> Export();
 
     /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, checkWatches and removeWatches.</summary>
     Task<ReadResult> Read(ReadCommand command);

@@ -16,7 +16,8 @@ public enum TreeChangeKind
 
 /// <summary>
 /// One step of a committed txn, applied by the subtree grain that owns <see cref="Path"/>. It carries the
-/// node's complete Stat after the change, so appliers never recompute what the quorum-log grain decided.
+/// node's complete Stat after the change, so appliers never recompute what the quorum-log grain decided, and
+/// replaying a change onto a state that already holds it changes nothing.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record TreeChange(
@@ -25,9 +26,10 @@ public sealed record TreeChange(
     [property: Id(2)] Stat Stat,
     [property: Id(3)] byte[]? Data = null,
     [property: Id(4)] Acl[]? Acl = null,
-    [property: Id(5)] string? ChildName = null);
+    [property: Id(5)] string? ChildName = null,
+    [property: Id(6)] bool IsContainer = false);
 
-/// <summary>A committed txn: its zxid and the ordered changes it makes.</summary>
+/// <summary>A committed txn: its zxid and the ordered changes it makes; createSession carries the session's timeout and password.</summary>
 [GenerateSerializer, Immutable]
 public sealed record Txn(
     [property: Id(0)] long Zxid,
@@ -36,4 +38,5 @@ public sealed record Txn(
     [property: Id(3)] long Time,
     [property: Id(4)] OpCode Type,
     [property: Id(5)] TreeChange[] Changes,
-    [property: Id(6)] int SessionTimeout = 0);
+    [property: Id(6)] int SessionTimeout = 0,
+    [property: Id(7)] byte[]? SessionPassword = null);

@@ -18,6 +18,15 @@ public sealed class CoordinationOptions
     /// <summary>znode.container.maxPerMinute: the most container deletions per minute.</summary>
     public int ContainerMaxPerMinute { get; set; } = 10000;
 
+    /// <summary>snapCount: txns logged between snapshots.</summary>
+    public int SnapCount { get; set; } = 100000;
+
+    /// <summary>autopurge.snapRetainCount: snapshots (and the log after the oldest of them) autopurge keeps; at least 3.</summary>
+    public int SnapRetainCount { get; set; } = 3;
+
+    /// <summary>autopurge.purgeInterval in hours; 0 turns autopurge off, as in ZooKeeper.</summary>
+    public int PurgeIntervalHours { get; set; }
+
     /// <summary>The server id (myid) folded into session ids, as ZooKeeper does.</summary>
     public long ServerId { get; set; }
 }

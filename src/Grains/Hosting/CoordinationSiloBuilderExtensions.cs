@@ -6,11 +6,27 @@ namespace OrleansCoord.Grains.Hosting;
 /// <summary>Registers the coordination grains' services on a silo.</summary>
 public static class CoordinationSiloBuilderExtensions
 {
-    /// <summary>Adds the coordination core with an in-memory txn log (standalone, no durability yet).</summary>
+    /// <summary>Adds the coordination core; storage comes from a <c>Use*Storage</c> call.</summary>
     public static ISiloBuilder AddCoordination(this ISiloBuilder builder, Action<CoordinationOptions>? configure = null)
     {
-        builder.Services.AddOptions<CoordinationOptions>().Configure(o => configure?.Invoke(o));
-        builder.Services.AddSingleton<ITxnLog, InMemoryTxnLog>();
+        builder.Services.AddOptions<CoordinationOptions>()
+            .Configure(o => configure?.Invoke(o))
+            .Validate(o => o.SnapCount >= 2, "snapCount must be at least 2")
+            .Validate(o => o.PurgeIntervalHours >= 0, "autopurge.purgeInterval must not be negative")
+            .ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>Keeps the txn log and snapshots in files under dataDir and dataLogDir: the standalone mode.</summary>
+    public static ISiloBuilder UseFileStorage(this ISiloBuilder builder, Action<FileStorageOptions> configure)
+    {
+        builder.Services.AddOptions<FileStorageOptions>()
+            .Configure(configure)
+            .Validate(o => o.DataDir.Length > 0, "dataDir must be set")
+            .Validate(o => o.PreAllocSizeKb > 0, "preAllocSize must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ITxnLog, FileTxnLog>();
+        builder.Services.AddSingleton<ISnapshotStore, FileSnapshotStore>();
         return builder;
     }
 }

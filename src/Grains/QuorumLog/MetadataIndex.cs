@@ -1,4 +1,4 @@
-using OrleansCoord.Grains.Tree;
+using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.QuorumLog;
@@ -7,22 +7,21 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// What the leader knows of a znode without its data: Stat, ACL and CreateCount, ZooKeeper's stored cversion
 /// (children ever created, the source of sequential suffixes).
 /// </summary>
-public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount, bool IsContainer = false);
+public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount, bool IsContainer = false)
+{
+    /// <summary>A recovered node's metadata; every change keeps cversion = 2 * creates - numChildren, so creates follow.</summary>
+    public static NodeMeta Of(SnapshotNode node) =>
+        new(node.Stat, node.Acl, (int)(((long)node.Stat.Cversion + node.Stat.NumChildren) / 2), node.IsContainer);
+}
 
 /// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>
 public sealed class MetadataIndex
 {
     private readonly Dictionary<string, NodeMeta> _nodes = new(StringComparer.Ordinal);
 
-    public MetadataIndex()
-    {
-        foreach (var node in BuiltInNodes.All)
-        {
-            _nodes[node.Path] = new NodeMeta(node.Stat, node.Acl, 0);
-        }
-    }
-
     public int Count => _nodes.Count;
+
+    public IEnumerable<string> Paths => _nodes.Keys;
 
     /// <summary>Paths of container nodes, which the server deletes once their last child is gone.</summary>
     public HashSet<string> Containers { get; } = new(StringComparer.Ordinal);

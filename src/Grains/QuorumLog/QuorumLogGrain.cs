@@ -9,7 +9,11 @@ using OrleansCoord.Protocol;
 namespace OrleansCoord.Grains.QuorumLog;
 
 /// <summary>ZooKeeper's leader as a grain; see <see cref="IQuorumLogGrain"/>.</summary>
-public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOptions> options, ILogger<QuorumLogGrain> logger) : Grain, IQuorumLogGrain
+public sealed partial class QuorumLogGrain(
+    ITxnLog log,
+    ISnapshotStore snapshots,
+    IOptions<CoordinationOptions> options,
+    ILogger<QuorumLogGrain> logger) : Grain, IQuorumLogGrain
 {
     private readonly CoordinationOptions _options = options.Value;
     private readonly Dictionary<int, IGatewayObserver> _gateways = [];
@@ -19,22 +23,34 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
     private long _lastZxid;
     private long _watermark;
     private int _nextGatewayId;
+    private int _txnsSinceSnapshot;
+    private bool _snapshotting;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var epoch = await log.AcquireEpochAsync(cancellationToken);
-        _lastZxid = _watermark = epoch << 32;
-        _index = new MetadataIndex();
-        _sessions = new SessionTracker(_options.ServerId, Now());
-        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl);
+        var restored = await RecoverAsync(cancellationToken);
 
-        // Until recovery from the durable log lands, this activation holds the only index: keep it.
+        // A new activation takes a new epoch, so nothing an older one might still append can share its zxids.
+        var epoch = await log.AcquireEpochAsync(restored >> 32, cancellationToken);
+        _lastZxid = _watermark = epoch << 32;
+
+        // Subtree grains are loaded only here; until they can reload themselves, this activation lives with the silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         var tick = TimeSpan.FromMilliseconds(Math.Max(_options.TickTime / 2, 50));
         this.RegisterGrainTimer(ExpireSessionsAsync, tick, tick);
         var containerCheck = TimeSpan.FromMilliseconds(Math.Max(_options.ContainerCheckIntervalMs, 10));
         this.RegisterGrainTimer(DeleteEmptiedContainersAsync, containerCheck, containerCheck);
-        LogActivated(logger, epoch);
+        if (_options.PurgeIntervalHours > 0)
+        {
+            var purge = TimeSpan.FromHours(_options.PurgeIntervalHours);
+            this.RegisterGrainTimer(PurgeAsync, TimeSpan.Zero, purge);
+        }
+
+        LogActivated(logger, epoch, restored, _index.Count, _sessions.Count);
+        if (_txnsSinceSnapshot > 0)
+        {
+            StartSnapshot();
+        }
     }
 
     public Task<(int GatewayId, long Watermark)> Subscribe(IGatewayObserver observer, int gatewayId)
@@ -159,7 +175,18 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
             return;
         }
 
-        await log.AppendAsync(txns, CancellationToken.None);
+        try
+        {
+            await log.AppendAsync(txns, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The batch was validated into the index and session table but is not durable: rebuild both from
+            // what is, so that nothing unacknowledged is ever served, then fail the batch.
+            LogAppendFailed(logger, ex, txns[0].Zxid);
+            await RecoverInPlaceAsync(txns[^1].Zxid);
+            throw;
+        }
 
         var perGrain = new Dictionary<string, List<ApplyItem>>(StringComparer.Ordinal);
         var order = 0;
@@ -189,6 +216,137 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
         _watermark = txns[^1].Zxid;
         long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
         await PublishAsync(previous, fired, closed);
+
+        _txnsSinceSnapshot += txns.Count;
+        if (_txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
+        {
+            StartSnapshot();
+        }
+    }
+
+    /// <summary>
+    /// Loads the latest snapshot, replays the log after it, and loads the index, the session table and every
+    /// subtree grain with the result. Returns the last recovered zxid.
+    /// </summary>
+    private async Task<long> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await snapshots.LoadLatestAsync(cancellationToken);
+        var tree = RecoveredTree.From(snapshot);
+        var replayed = 0;
+        await log.OpenAsync(tree.Zxid, txn =>
+        {
+            tree.Replay(txn);
+            replayed++;
+        }, cancellationToken);
+
+        var now = Now();
+        _index = new MetadataIndex();
+        _sessions = new SessionTracker(_options.ServerId, now);
+        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl);
+        foreach (var session in tree.Sessions.Values)
+        {
+            _sessions.Restore(session, now);
+        }
+
+        foreach (var node in tree.Nodes.Values)
+        {
+            _index.Set(node.Path, NodeMeta.Of(node));
+            if (node.Stat.EphemeralOwner != 0)
+            {
+                _sessions.AddEphemeral(node.Stat.EphemeralOwner, node.Path);
+            }
+        }
+
+        var subtrees = tree.BySubtree();
+        string[] topLevel = [.. subtrees.Keys.Where(k => k != SubtreePartitioner.RootKey).Select(k => k[1..])];
+        var loads = new List<Task>(subtrees.Count);
+        foreach (var (key, nodes) in subtrees)
+        {
+            loads.Add(GrainFactory.GetGrain<ISubtreeGrain>(key).Load(tree.Zxid, [.. nodes], key == SubtreePartitioner.RootKey ? topLevel : []));
+        }
+
+        await Task.WhenAll(loads);
+        LogRecovered(logger, snapshot?.Zxid ?? 0, replayed, tree.Zxid);
+
+        // As ZooKeeper does on start-up, a replayed log is folded into a snapshot so the next start need not replay it.
+        _txnsSinceSnapshot = replayed;
+        return tree.Zxid;
+    }
+
+    /// <summary>Recovers after a failed append and tells the gateways the (unchanged) watermark moved past the lost zxids.</summary>
+    private async Task RecoverInPlaceAsync(long failedZxid)
+    {
+        var previous = _watermark;
+        try
+        {
+            var restored = await RecoverAsync(CancellationToken.None);
+
+            // Skip the zxids of the failed batch: a client may have seen none of them, but none is reused either.
+            _lastZxid = _watermark = Math.Max(restored, failedZxid);
+        }
+        catch (Exception ex)
+        {
+            // The state here can no longer be trusted; a fresh activation recovers from the store or refuses to.
+            LogRecoveryFailed(logger, ex);
+            DeactivateOnIdle();
+            return;
+        }
+
+        await PublishAsync(previous, [], []);
+    }
+
+    /// <summary>
+    /// Takes a fuzzy snapshot as ZooKeeper does: the session table and the list of subtrees as of the
+    /// watermark, then each subtree's nodes as they are when asked, written in the background.
+    /// </summary>
+    private void StartSnapshot()
+    {
+        _snapshotting = true;
+        _txnsSinceSnapshot = 0;
+        var zxid = _watermark;
+        var sessions = _sessions.Snapshot();
+        var keys = _index.Paths.Select(SubtreePartitioner.KeyFor).ToHashSet(StringComparer.Ordinal);
+
+        // The log after the snapshot starts in a segment of its own, so that purging can drop whole segments.
+        log.Roll();
+        _ = WriteSnapshotAsync(zxid, sessions, keys);
+    }
+
+    private async Task WriteSnapshotAsync(long zxid, List<SnapshotSession> sessions, HashSet<string> keys)
+    {
+        try
+        {
+            var exports = await Task.WhenAll(keys.Select(k => GrainFactory.GetGrain<ISubtreeGrain>(k).Export()));
+            var snapshot = new TreeSnapshot(zxid, [.. exports.SelectMany(e => e)], sessions);
+            await Task.Run(() => snapshots.SaveAsync(snapshot, CancellationToken.None));
+        }
+        catch (Exception ex)
+        {
+            // The log still holds everything; the next snapCount txns try again.
+            LogSnapshotFailed(logger, ex, zxid);
+        }
+        finally
+        {
+            _snapshotting = false;
+        }
+    }
+
+    /// <summary>ZooKeeper's autopurge: keep the newest snapRetainCount snapshots and the log from the oldest of them.</summary>
+    private Task PurgeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (snapshots.Purge(Math.Max(3, _options.SnapRetainCount)) is { } oldestKept)
+            {
+                log.PurgeThrough(oldestKept);
+            }
+        }
+        catch (IOException ex)
+        {
+            LogPurgeFailed(logger, ex);
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed)
@@ -239,8 +397,23 @@ public sealed partial class QuorumLogGrain(ITxnLog log, IOptions<CoordinationOpt
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Quorum-log grain active in epoch {Epoch}")]
-    private static partial void LogActivated(ILogger logger, long epoch);
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Quorum-log grain active in epoch {Epoch} after zxid 0x{Zxid:x}: {NodeCount} znodes, {SessionCount} sessions")]
+    private static partial void LogActivated(ILogger logger, long epoch, long zxid, int nodeCount, int sessionCount);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Recovered from snapshot 0x{SnapshotZxid:x} and {Replayed} logged txns up to zxid 0x{Zxid:x}")]
+    private static partial void LogRecovered(ILogger logger, long snapshotZxid, int replayed, long zxid);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Appending the batch from zxid 0x{Zxid:x} to the txn log failed; the batch is refused and state recovered from storage")]
+    private static partial void LogAppendFailed(ILogger logger, Exception exception, long zxid);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Critical, Message = "Recovery after a failed append failed; deactivating the quorum-log grain")]
+    private static partial void LogRecoveryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Snapshot at zxid 0x{Zxid:x} failed")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, long zxid);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Autopurge failed")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);

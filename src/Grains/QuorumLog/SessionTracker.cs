@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using OrleansCoord.Grains.Storage;
 
 namespace OrleansCoord.Grains.QuorumLog;
 
@@ -42,6 +43,12 @@ public sealed class SessionTracker
         _sessions[session.Id] = session;
         return session;
     }
+
+    /// <summary>Brings back a session recovery found; like ZooKeeper, its timeout starts again from now.</summary>
+    public void Restore(SnapshotSession session, long nowMs) =>
+        _sessions[session.SessionId] = new Session(session.SessionId, session.TimeoutMs, session.Password) { ExpiresAtMs = nowMs + session.TimeoutMs };
+
+    public List<SnapshotSession> Snapshot() => [.. _sessions.Values.Select(s => new SnapshotSession(s.Id, s.TimeoutMs, s.Password))];
 
     public Session? Find(long sessionId) => _sessions.GetValueOrDefault(sessionId);
 

@@ -79,7 +79,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
     public static Txn CreateSession(SessionTracker.Session session, long time, ref long lastZxid)
     {
         lastZxid++;
-        return new Txn(lastZxid, session.Id, 0, time, OpCode.CreateSession, [], session.TimeoutMs);
+        return new Txn(lastZxid, session.Id, 0, time, OpCode.CreateSession, [], session.TimeoutMs, session.Password);
     }
 
     private ErrorCode PrepareSingle(WriteRequest request, long zxid, long time, JuteWriter writer)
@@ -295,7 +295,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var parentStat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
         _overlay.Set(path, new NodeMeta(stat, acl, 0, mode.IsContainer()));
         _overlay.Set(parentPath, parent with { Stat = parentStat, CreateCount = createCount });
-        _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl));
+        _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl, IsContainer: mode.IsContainer()));
         _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentStat, ChildName: PathValidation.Name(path)));
         resultPath = path;
         resultStat = stat;

@@ -5,12 +5,22 @@ namespace OrleansCoord.Grains.Storage;
 /// <summary>The durable, ordered txn log the quorum-log grain group-commits to (ZooKeeper's txn log).</summary>
 public interface ITxnLog
 {
-    /// <summary>The epoch this log hands the current writer; zxids are epoch &lt;&lt; 32 | counter.</summary>
-    ValueTask<long> AcquireEpochAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Replays every valid txn after <paramref name="afterZxid"/> in zxid order, cuts a torn tail so that it
+    /// is never served, and readies the log for appending. Returns the last valid zxid (or afterZxid).
+    /// Also the way back after a failed append.
+    /// </summary>
+    ValueTask<long> OpenAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken);
 
-    /// <summary>Makes a batch durable as one unit (one fsync or one transaction), in zxid order.</summary>
+    /// <summary>Takes the next epoch, above <paramref name="atLeast"/>, durably; zxids are epoch &lt;&lt; 32 | counter.</summary>
+    ValueTask<long> AcquireEpochAsync(long atLeast, CancellationToken cancellationToken);
+
+    /// <summary>Makes a batch durable as one unit (one fdatasync or one transaction), in zxid order.</summary>
     ValueTask AppendAsync(IReadOnlyList<Txn> batch, CancellationToken cancellationToken);
 
-    /// <summary>Every txn after the given zxid, in zxid order, for recovery.</summary>
-    IAsyncEnumerable<Txn> ReadAfterAsync(long zxid, CancellationToken cancellationToken);
+    /// <summary>Starts a new segment with the next append, so that a snapshot's predecessors can be purged whole.</summary>
+    void Roll();
+
+    /// <summary>Deletes the segments that hold nothing after <paramref name="zxid"/>.</summary>
+    void PurgeThrough(long zxid);
 }

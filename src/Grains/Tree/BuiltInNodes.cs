@@ -1,3 +1,4 @@
+using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.Tree;
@@ -9,22 +10,20 @@ public static class BuiltInNodes
     public const string Quota = "/zookeeper/quota";
     public const string Config = "/zookeeper/config";
 
-    /// <summary>One built-in node: path, ACL, Stat as clients see it, and child names.</summary>
-    public sealed record Node(string Path, Acl[] Acl, Stat Stat, string[] Children);
-
-    public static readonly IReadOnlyList<Node> All =
+    /// <summary>The tree before its first txn.</summary>
+    public static readonly IReadOnlyList<SnapshotNode> Initial =
     [
-        Make("/", ["zookeeper"]),
-        Make(Zookeeper, ["quota", "config"]),
-        Make(Quota, []),
+        Make("/", 1),
+        Make(Zookeeper, 2),
+        Make(Quota, 0),
         // DataTree.addConfigNode sets READ_ACL_UNSAFE with version -1, which leaves aversion at -1.
-        new Node(Config, [new Acl(Protocol.Perms.Read, Id.Anyone)], default(Stat) with { Aversion = -1 }, []),
+        new SnapshotNode(Config, [], [new Acl(Protocol.Perms.Read, Id.Anyone)], default(Stat) with { Aversion = -1 }, false),
     ];
 
     /// <summary>Whether the path is one ZooKeeper refuses to delete (DataTree.isSpecialPath).</summary>
     public static bool IsSpecial(string path) => path is "/" or Zookeeper or Quota or Config;
 
-    private static Node Make(string path, string[] children) =>
+    private static SnapshotNode Make(string path, int children) =>
         // Clients see cversion = 2 * creates - numChildren; built-in children were never "created".
-        new(path, [.. Acl.OpenAclUnsafe], default(Stat) with { NumChildren = children.Length, Cversion = -children.Length }, children);
+        new(path, [], [.. Acl.OpenAclUnsafe], default(Stat) with { NumChildren = children, Cversion = -children }, false);
 }

@@ -1,4 +1,5 @@
 using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
 
 namespace OrleansCoord.Grains.Tree;
@@ -7,19 +8,6 @@ namespace OrleansCoord.Grains.Tree;
 public sealed class DataTree
 {
     private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
-
-    public DataTree(string subtreeKey)
-    {
-        foreach (var builtIn in BuiltInNodes.All)
-        {
-            if (SubtreePartitioner.KeyFor(builtIn.Path) == subtreeKey)
-            {
-                var node = new DataNode([], builtIn.Acl, builtIn.Stat);
-                node.Children.UnionWith(builtIn.Children);
-                _nodes[builtIn.Path] = node;
-            }
-        }
-    }
 
     public WatchManager Watches { get; } = new();
 
@@ -48,6 +36,40 @@ public sealed class DataTree
         return count;
     }
 
+    /// <summary>
+    /// Replaces every node with what recovery rebuilt, keeping the watches. Children of a node live in the same
+    /// subtree, except those of "/", whose names the caller passes.
+    /// </summary>
+    public void Load(long zxid, IReadOnlyList<SnapshotNode> nodes, IReadOnlyList<string> rootChildren)
+    {
+        _nodes.Clear();
+        DataSize = 0;
+        foreach (var node in nodes)
+        {
+            _nodes[node.Path] = new DataNode(node.Data, node.Acl, node.Stat, node.IsContainer);
+            DataSize += node.Path.Length + (node.Data?.Length ?? 0);
+        }
+
+        foreach (var path in _nodes.Keys)
+        {
+            if (path != "/" && _nodes.TryGetValue(PathValidation.Parent(path), out var parent))
+            {
+                parent.Children.Add(PathValidation.Name(path));
+            }
+        }
+
+        if (_nodes.TryGetValue("/", out var root))
+        {
+            root.Children.UnionWith(rootChildren);
+        }
+
+        LastAppliedZxid = zxid;
+    }
+
+    /// <summary>Every node as a snapshot keeps it.</summary>
+    public SnapshotNode[] Export() =>
+        [.. _nodes.Select(static e => new SnapshotNode(e.Key, e.Value.Data, e.Value.Acl, e.Value.Stat, e.Value.IsContainer))];
+
     public void Apply(ApplyItem item, List<WatchEvent> fired)
     {
         var change = item.Change;
@@ -55,7 +77,7 @@ public sealed class DataTree
         switch (change.Kind)
         {
             case TreeChangeKind.Create:
-                _nodes[path] = new DataNode(change.Data, change.Acl ?? [], change.Stat);
+                _nodes[path] = new DataNode(change.Data, change.Acl ?? [], change.Stat, change.IsContainer);
                 DataSize += path.Length + (change.Data?.Length ?? 0);
                 Watches.Trigger(path, EventType.NodeCreated, item.Zxid, item.Order, fired);
                 break;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Security;
+using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Jute;
 using OrleansCoord.Protocol.Records;
@@ -19,9 +20,10 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _tree = new DataTree(this.GetPrimaryKeyString());
+        _tree = new DataTree();
 
-        // Until the durable log can rebuild a subtree, its activation is the only copy of the data.
+        // The quorum-log grain loads subtrees only when it recovers; until subtrees can reload themselves,
+        // an activation must live as long as the silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         return Task.CompletedTask;
     }
@@ -36,6 +38,14 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
         return Task.FromResult(fired.ToArray());
     }
+
+    public Task Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
+    {
+        _tree.Load(zxid, nodes, rootChildren);
+        return Task.CompletedTask;
+    }
+
+    public Task<SnapshotNode[]> Export() => Task.FromResult(_tree.Export());
 
     public Task<ReadResult> Read(ReadCommand command)
     {

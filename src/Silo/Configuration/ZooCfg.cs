@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Hosting;
+using OrleansCoord.Grains.Storage;
 
 namespace OrleansCoord.Silo.Configuration;
 
@@ -20,7 +21,7 @@ public sealed class ZooCfg
     /// <summary>Keys ZooKeeper knows that this server accepts but does not act on yet.</summary>
     private static readonly HashSet<string> AcceptedKeys = new(StringComparer.Ordinal)
     {
-        "initLimit", "syncLimit", "snapCount", "preAllocSize", "forceSync", "autopurge.snapRetainCount", "autopurge.purgeInterval",
+        "initLimit", "syncLimit",
         "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
         "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
         "peerType", "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
@@ -33,7 +34,8 @@ public sealed class ZooCfg
         "clientPort", "clientPortAddress", "tickTime", "minSessionTimeout", "maxSessionTimeout", "maxClientCnxns", "dataDir",
         "dataLogDir", "jute.maxbuffer", "4lw.commands.whitelist", "skipACL", "DigestAuthenticationProvider.superDigest",
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
-        "znode.container.checkIntervalMs", "znode.container.maxPerMinute",
+        "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
+        "autopurge.snapRetainCount", "autopurge.purgeInterval",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -70,6 +72,16 @@ public sealed class ZooCfg
 
     public int ContainerMaxPerMinute { get; private set; } = 10000;
 
+    public int SnapCount { get; private set; } = 100000;
+
+    public int PreAllocSizeKb { get; private set; } = 65536;
+
+    public bool ForceSync { get; private set; } = true;
+
+    public int SnapRetainCount { get; private set; } = 3;
+
+    public int PurgeIntervalHours { get; private set; }
+
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
@@ -83,6 +95,18 @@ public sealed class ZooCfg
         o.ServerId = ServerId;
         o.ContainerCheckIntervalMs = ContainerCheckIntervalMs;
         o.ContainerMaxPerMinute = ContainerMaxPerMinute;
+        o.SnapCount = SnapCount;
+        o.SnapRetainCount = SnapRetainCount;
+        o.PurgeIntervalHours = PurgeIntervalHours;
+    }
+
+    /// <summary>The keys the standalone file storage obeys.</summary>
+    public void Configure(FileStorageOptions o)
+    {
+        o.DataDir = DataDir;
+        o.DataLogDir = DataLogDir;
+        o.ForceSync = ForceSync;
+        o.PreAllocSizeKb = PreAllocSizeKb;
     }
 
     /// <summary>The keys the client port obeys.</summary>
@@ -223,12 +247,23 @@ public sealed class ZooCfg
 
                     break;
                 case "skipACL":
-                    SkipAcl = value.ToLowerInvariant() switch
-                    {
-                        "yes" or "true" => true,
-                        "no" or "false" => false,
-                        _ => throw new ZooCfgException(key, $"'{value}' is not yes or no"),
-                    };
+                    SkipAcl = YesNo(key, value);
+                    break;
+                case "forceSync":
+                    ForceSync = YesNo(key, value);
+                    break;
+                case "snapCount":
+                    SnapCount = Int(key, value, 2, int.MaxValue);
+                    break;
+                case "preAllocSize":
+                    PreAllocSizeKb = Int(key, value, 1, int.MaxValue / 1024);
+                    break;
+                case "autopurge.snapRetainCount":
+                    // ZooKeeper raises a smaller count to 3 rather than refusing it.
+                    SnapRetainCount = Math.Max(3, Int(key, value, 0, int.MaxValue));
+                    break;
+                case "autopurge.purgeInterval":
+                    PurgeIntervalHours = Int(key, value, 0, int.MaxValue / 3600);
                     break;
                 case "DigestAuthenticationProvider.superDigest" or "zookeeper.DigestAuthenticationProvider.superDigest":
                     SuperDigest = value.Contains(':', StringComparison.Ordinal) ? value : throw new ZooCfgException(key, "expected super:base64(sha1)");
@@ -284,6 +319,13 @@ public sealed class ZooCfg
 
         return result;
     }
+
+    private static bool YesNo(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "yes" or "true" => true,
+        "no" or "false" => false,
+        _ => throw new ZooCfgException(key, $"'{value}' is not yes or no"),
+    };
 
     private static string NonEmpty(string key, string value) =>
         value.Length > 0 ? value : throw new ZooCfgException(key, "must not be empty");

@@ -19,6 +19,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public string DataDir { get; private init; } = "";
 
+    /// <summary>Whether dispose deletes the data directory; not when the caller passed one in to survive restarts.</summary>
+    public bool OwnsDataDir { get; private init; } = true;
+
     public string Output
     {
         get
@@ -31,16 +34,19 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo with tickTime 500 (session timeouts 1..10 s) and every four-letter word enabled.</summary>
-    public static Task<SiloProcess> StartAsync(params string[] extraArgs)
-    {
-        var dataDir = NewDataDir();
-        return StartRawAsync(dataDir, ["--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs]);
-    }
+    public static Task<SiloProcess> StartAsync(params string[] extraArgs) => StartInAsync(NewDataDir(), true, extraArgs);
+
+    /// <summary>
+    /// Starts a silo as <see cref="StartAsync"/> does, on a data directory an earlier silo may have left; the
+    /// directory outlives the silo unless it is owned.
+    /// </summary>
+    public static Task<SiloProcess> StartInAsync(string dataDir, bool ownsDataDir, params string[] extraArgs) =>
+        StartRawAsync(dataDir, ["--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs], ownsDataDir);
 
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
 
-    /// <summary>Starts a silo with exactly these arguments; the data directory is deleted on dispose.</summary>
-    public static async Task<SiloProcess> StartRawAsync(string dataDir, string[] args)
+    /// <summary>Starts a silo with exactly these arguments; an owned data directory is deleted on dispose.</summary>
+    public static async Task<SiloProcess> StartRawAsync(string dataDir, string[] args, bool ownsDataDir = true)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -53,7 +59,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        var silo = new SiloProcess(Process.Start(info)!) { DataDir = dataDir };
+        var silo = new SiloProcess(Process.Start(info)!) { DataDir = dataDir, OwnsDataDir = ownsDataDir };
         silo._process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
         silo._process.BeginOutputReadLine();
@@ -89,16 +95,21 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>kill -9: the process gets no chance to flush or close anything. The data directory stays.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
-        if (Directory.Exists(DataDir))
+        if (OwnsDataDir && Directory.Exists(DataDir))
         {
             Directory.Delete(DataDir, recursive: true);
         }

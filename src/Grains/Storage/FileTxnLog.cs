@@ -1,0 +1,295 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Protocol.Jute;
+
+namespace OrleansCoord.Grains.Storage;
+
+/// <summary>
+/// The standalone txn log: preallocated segment files <c>log.&lt;first zxid&gt;</c> in dataLogDir, each record
+/// a length, a CRC-32C and a jute-encoded txn, one write and one fdatasync per group-committed batch.
+/// </summary>
+/// <remarks>
+/// A segment ends at its first zero length (the preallocated zeros). A bad record at the end of the last
+/// segment is a torn write from a crash: the segment is truncated there and appends go to a new segment, so
+/// stale bytes never follow good ones. A bad record anywhere else is corruption and recovery refuses it.
+/// </remarks>
+public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILogger<FileTxnLog> logger) : ITxnLog, IDisposable
+{
+    private const uint Magic = 0x4F43544C; // "OCTL"
+    private const int FormatVersion = 1;
+    private const int HeaderLength = 8;
+    private const int RecordHeaderLength = 8;
+    private const string Prefix = "log.";
+
+    private readonly FileStorageOptions _options = options.Value;
+    private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
+    private SafeFileHandle? _segment;
+    private long _position;
+    private long _capacity;
+    private long _lastZxid;
+    private bool _open;
+
+    private string Directory => Path.Combine(_options.LogDirectory, "txnlog");
+
+    public ValueTask<long> OpenAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken)
+    {
+        CloseSegment();
+        System.IO.Directory.CreateDirectory(Directory);
+        var segments = ZxidFileNames.List(Directory, Prefix);
+        _lastZxid = afterZxid;
+        var previous = 0L;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var last = i == segments.Count - 1;
+            if (!last && segments[i + 1].Zxid <= afterZxid + 1)
+            {
+                // Everything in this segment is already in the snapshot recovery started from.
+                continue;
+            }
+
+            var cut = ReadSegment(segments[i].Path, ref previous, afterZxid, replay);
+            if (cut is { } offset)
+            {
+                if (!last)
+                {
+                    throw new InvalidDataException($"txn log segment {segments[i].Path} is corrupt at offset {offset} and later segments exist; refusing to serve past it");
+                }
+
+                TruncateTornTail(segments[i].Path, offset);
+            }
+        }
+
+        _lastZxid = Math.Max(afterZxid, previous);
+        _open = true;
+        return ValueTask.FromResult(_lastZxid);
+    }
+
+    public ValueTask<long> AcquireEpochAsync(long atLeast, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Directory, "currentEpoch");
+        var stored = File.Exists(path) ? long.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture) : 0;
+        var epoch = Math.Max(Math.Max(stored, atLeast), _lastZxid >> 32) + 1;
+        var temp = path + ".tmp";
+        using (var file = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+        {
+            RandomAccess.Write(file, System.Text.Encoding.ASCII.GetBytes(epoch.ToString(CultureInfo.InvariantCulture) + "\n"), 0);
+            NativeFile.DataSync(file);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        NativeFile.SyncDirectory(Directory);
+        return ValueTask.FromResult(epoch);
+    }
+
+    public ValueTask AppendAsync(IReadOnlyList<Txn> batch, CancellationToken cancellationToken)
+    {
+        if (!_open)
+        {
+            throw new InvalidOperationException("the txn log is not open: a previous append failed and recovery has not run");
+        }
+
+        if (batch.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _batch.ResetWrittenCount();
+        foreach (var txn in batch)
+        {
+            if (txn.Zxid <= _lastZxid)
+            {
+                throw new InvalidOperationException($"zxid 0x{txn.Zxid:x} does not follow 0x{_lastZxid:x}");
+            }
+
+            _ = _batch.GetSpan(RecordHeaderLength);
+            _batch.Advance(RecordHeaderLength);
+            var start = _batch.WrittenCount;
+            TxnCodec.Write(new JuteWriter(_batch), txn);
+            var length = _batch.WrittenCount - start;
+            // The header goes in once the length is known; the buffer may have moved since it was reserved.
+            var record = MemoryMarshal.AsMemory(_batch.WrittenMemory).Span[(start - RecordHeaderLength)..];
+            BinaryPrimitives.WriteInt32BigEndian(record, length);
+            BinaryPrimitives.WriteUInt32BigEndian(record[4..], Crc32C.Append(0, record.Slice(RecordHeaderLength, length)));
+            _lastZxid = txn.Zxid;
+        }
+
+        try
+        {
+            if (_segment is null || _position + _batch.WrittenCount > _capacity)
+            {
+                StartSegment(batch[0].Zxid, _batch.WrittenCount);
+            }
+
+            RandomAccess.Write(_segment!, _batch.WrittenSpan, _position);
+            _position += _batch.WrittenCount;
+            if (_options.ForceSync)
+            {
+                NativeFile.DataSync(_segment!);
+            }
+        }
+        catch
+        {
+            // The batch was not acknowledged, so it must not come back on recovery: cut it off if the disk lets
+            // us. Either way only a fresh OpenAsync may say what the log holds now.
+            _open = false;
+            TryCutBack();
+            CloseSegment();
+            throw;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public void Roll() => CloseSegment();
+
+    public void PurgeThrough(long zxid)
+    {
+        var segments = ZxidFileNames.List(Directory, Prefix);
+
+        // A segment holds nothing after zxid when the next segment starts at or below zxid + 1.
+        for (var i = 0; i + 1 < segments.Count && segments[i + 1].Zxid <= zxid + 1; i++)
+        {
+            File.Delete(segments[i].Path);
+            LogPurged(logger, segments[i].Path);
+        }
+    }
+
+    public void Dispose() => CloseSegment();
+
+    /// <summary>Replays a segment's records; returns the offset of the first bad record, or null when it reads clean.</summary>
+    private static long? ReadSegment(string path, ref long previous, long afterZxid, Action<Txn> replay)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < HeaderLength
+            || BinaryPrimitives.ReadUInt32BigEndian(bytes) != Magic
+            || BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4)) != FormatVersion)
+        {
+            return 0;
+        }
+
+        var offset = (long)HeaderLength;
+        while (offset + RecordHeaderLength <= bytes.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan((int)offset));
+            if (length == 0)
+            {
+                return null;
+            }
+
+            if (length < 0 || offset + RecordHeaderLength + length > bytes.Length)
+            {
+                return offset;
+            }
+
+            var payload = bytes.AsSpan((int)offset + RecordHeaderLength, length);
+            if (BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)offset + 4)) != Crc32C.Append(0, payload))
+            {
+                return offset;
+            }
+
+            Txn txn;
+            try
+            {
+                var reader = new JuteReader(payload);
+                txn = TxnCodec.Read(ref reader);
+            }
+            catch (JuteException)
+            {
+                return offset;
+            }
+
+            if (txn.Zxid <= previous)
+            {
+                return offset;
+            }
+
+            previous = txn.Zxid;
+            if (txn.Zxid > afterZxid)
+            {
+                replay(txn);
+            }
+
+            offset += RecordHeaderLength + length;
+        }
+
+        return offset == bytes.Length ? null : offset;
+    }
+
+    private void TruncateTornTail(string path, long offset)
+    {
+        LogTornTail(logger, path, offset);
+        if (offset <= HeaderLength)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+            RandomAccess.SetLength(file, offset);
+            NativeFile.DataSync(file);
+        }
+
+        NativeFile.SyncDirectory(Directory);
+    }
+
+    private void StartSegment(long firstZxid, int needed)
+    {
+        CloseSegment();
+        var path = ZxidFileNames.Name(Directory, Prefix, firstZxid);
+        _capacity = Math.Max(_options.PreAllocSizeKb * 1024L, HeaderLength + needed);
+        _segment = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, FileOptions.None, _capacity);
+        Span<byte> header = stackalloc byte[HeaderLength];
+        BinaryPrimitives.WriteUInt32BigEndian(header, Magic);
+        BinaryPrimitives.WriteInt32BigEndian(header[4..], FormatVersion);
+        RandomAccess.Write(_segment, header, 0);
+
+        // Like ZooKeeper's padding: the file has its full size from the start, so a batch's fdatasync
+        // does not also have to journal a new file length.
+        RandomAccess.SetLength(_segment, _capacity);
+        _position = HeaderLength;
+
+        // The preallocated zeros end the segment for a reader; make the file itself durable before its records.
+        NativeFile.DataSync(_segment);
+        NativeFile.SyncDirectory(Directory);
+    }
+
+    private void TryCutBack()
+    {
+        if (_segment is null)
+        {
+            return;
+        }
+
+        try
+        {
+            RandomAccess.SetLength(_segment, _position);
+            NativeFile.DataSync(_segment);
+        }
+        catch (IOException ex)
+        {
+            LogCutBackFailed(logger, ex, _position);
+        }
+    }
+
+    private void CloseSegment()
+    {
+        _segment?.Dispose();
+        _segment = null;
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Txn log segment {Path} has a torn tail at offset {Offset}; cut there")]
+    private static partial void LogTornTail(ILogger logger, string path, long offset);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Purged txn log segment {Path}")]
+    private static partial void LogPurged(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Could not cut a failed batch off the txn log at offset {Offset}")]
+    private static partial void LogCutBackFailed(ILogger logger, Exception exception, long offset);
+}

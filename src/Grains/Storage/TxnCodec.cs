@@ -1,0 +1,69 @@
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
+using OrleansCoord.Protocol.Records;
+
+namespace OrleansCoord.Grains.Storage;
+
+/// <summary>
+/// The on-disk form of a txn, in jute encoding so that it stays readable by tools outside .NET and does not
+/// change when the grains' wire serialization does.
+/// </summary>
+public static class TxnCodec
+{
+    public static void Write(JuteWriter w, Txn txn)
+    {
+        w.WriteLong(txn.Zxid);
+        w.WriteLong(txn.SessionId);
+        w.WriteInt(txn.Xid);
+        w.WriteLong(txn.Time);
+        w.WriteInt((int)txn.Type);
+        w.WriteInt(txn.SessionTimeout);
+        w.WriteBuffer(txn.SessionPassword);
+        w.WriteInt(txn.Changes.Length);
+        foreach (var change in txn.Changes)
+        {
+            w.WriteInt((int)change.Kind);
+            w.WriteString(change.Path);
+            change.Stat.Write(w);
+            w.WriteBuffer(change.Data);
+            w.WriteBool(change.Acl is not null);
+            if (change.Acl is not null)
+            {
+                Acl.WriteList(w, change.Acl);
+            }
+
+            w.WriteString(change.ChildName);
+            w.WriteBool(change.IsContainer);
+        }
+    }
+
+    public static Txn Read(ref JuteReader r)
+    {
+        var zxid = r.ReadLong();
+        var sessionId = r.ReadLong();
+        var xid = r.ReadInt();
+        var time = r.ReadLong();
+        var type = (OpCode)r.ReadInt();
+        var timeout = r.ReadInt();
+        var password = r.ReadBuffer();
+        var count = r.ReadInt();
+        if (count < 0 || count > r.Remaining)
+        {
+            throw new JuteException($"txn 0x{zxid:x} claims {count} changes");
+        }
+
+        var changes = new TreeChange[count];
+        for (var i = 0; i < count; i++)
+        {
+            var kind = (TreeChangeKind)r.ReadInt();
+            var path = r.ReadRequiredString();
+            var stat = Stat.Read(ref r);
+            var data = r.ReadBuffer();
+            Acl[]? acl = r.ReadBool() ? [.. Acl.ReadList(ref r) ?? []] : null;
+            changes[i] = new TreeChange(kind, path, stat, data, acl, r.ReadString(), r.ReadBool());
+        }
+
+        return new Txn(zxid, sessionId, xid, time, type, changes, timeout, password);
+    }
+}
