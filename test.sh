@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests drive (Debian's Apache ZooKeeper 3.8 for zkCli.sh and the
-# reference server of the differential test, cli_mt, kazoo), builds, and runs every test.
+# reference server of the differential test, cli_mt, kazoo, PostgreSQL for the cluster storage), builds,
+# and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(zookeeper zookeeper-bin python3-kazoo python3-pytest python3-mock python3-objgraph)
+packages=(zookeeper zookeeper-bin python3-kazoo python3-pytest python3-mock python3-objgraph postgresql)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -31,7 +31,14 @@ builder.UseOrleans(silo =>
 {
     silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
     silo.AddCoordination(cfg.Configure);
-    silo.UseFileStorage(cfg.Configure);
+    if (cfg.UsePostgres)
+    {
+        silo.UsePostgresStorage(cfg.Configure);
+    }
+    else
+    {
+        silo.UseFileStorage(cfg.Configure);
+    }
 });
 
 var gateway = new GatewayOptions();
@@ -51,7 +58,8 @@ var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAdd
 var port = new Uri(address).Port;
 
 // Tests and scripts wait for this line, which also gives the port when clientPort is 0.
-Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} (standalone, dataDir {cfg.DataDir})");
+var storage = cfg.UsePostgres ? "txn log in PostgreSQL" : $"dataDir {cfg.DataDir}";
+Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} (standalone, {storage})");
 await app.WaitForShutdownAsync();
 return 0;
 

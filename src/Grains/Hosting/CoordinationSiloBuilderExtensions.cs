@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OrleansCoord.Grains.Storage;
+using OrleansCoord.Grains.Storage.Postgres;
 
 namespace OrleansCoord.Grains.Hosting;
 
@@ -27,6 +28,18 @@ public static class CoordinationSiloBuilderExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<ITxnLog, FileTxnLog>();
         builder.Services.AddSingleton<ISnapshotStore, FileSnapshotStore>();
+        return builder;
+    }
+
+    /// <summary>Keeps the txn log and snapshots in PostgreSQL (tables from deploy/postgres/orleanscoord.sql).</summary>
+    public static ISiloBuilder UsePostgresStorage(this ISiloBuilder builder, Action<PostgresStorageOptions> configure)
+    {
+        builder.Services.AddOptions<PostgresStorageOptions>()
+            .Configure(configure)
+            .Validate(o => o.ConnectionString.Length > 0, "postgres.connectionString must be set")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ITxnLog, PostgresTxnLog>();
+        builder.Services.AddSingleton<ISnapshotStore, PostgresSnapshotStore>();
         return builder;
     }
 }

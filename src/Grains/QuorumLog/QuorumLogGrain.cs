@@ -25,6 +25,7 @@ public sealed partial class QuorumLogGrain(
     private int _nextGatewayId;
     private int _txnsSinceSnapshot;
     private bool _snapshotting;
+    private bool _broken;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +67,7 @@ public sealed partial class QuorumLogGrain(
 
     public async Task<WriteResult[]> Submit(WriteRequest[] batch)
     {
+        await RepairIfBrokenAsync();
         var now = Now();
         var results = new WriteResult[batch.Length];
         var txns = new List<Txn>(batch.Length);
@@ -80,6 +82,7 @@ public sealed partial class QuorumLogGrain(
 
     public async Task<SessionInfo> CreateSession(int timeoutMs)
     {
+        await RepairIfBrokenAsync();
         var now = Now();
         var session = _sessions.Create(timeoutMs, now);
         var txn = TxnValidator.CreateSession(session, now, ref _lastZxid);
@@ -128,6 +131,12 @@ public sealed partial class QuorumLogGrain(
 
     private async Task ExpireSessionsAsync(CancellationToken cancellationToken)
     {
+        // While storage is unreachable nobody can renew a session, so none expires; recovery restarts their clocks.
+        if (_broken)
+        {
+            return;
+        }
+
         var expired = _sessions.FindExpired(Now());
         if (expired.Count == 0)
         {
@@ -150,6 +159,11 @@ public sealed partial class QuorumLogGrain(
     /// </summary>
     private async Task DeleteEmptiedContainersAsync(CancellationToken cancellationToken)
     {
+        if (_broken)
+        {
+            return;
+        }
+
         var budget = Math.Max(1, (int)((long)_options.ContainerMaxPerMinute * _options.ContainerCheckIntervalMs / 60000));
         var batch = new List<WriteRequest>();
         foreach (var path in _index.Containers)
@@ -184,7 +198,17 @@ public sealed partial class QuorumLogGrain(
             // The batch was validated into the index and session table but is not durable: rebuild both from
             // what is, so that nothing unacknowledged is ever served, then fail the batch.
             LogAppendFailed(logger, ex, txns[0].Zxid);
-            await RecoverInPlaceAsync(txns[^1].Zxid);
+            if (ex is TxnLogFencedException)
+            {
+                // A newer activation owns the log; this one's state is stale and it must go.
+                DeactivateOnIdle();
+            }
+            else
+            {
+                _broken = true;
+                await RepairAsync();
+            }
+
             throw;
         }
 
@@ -273,25 +297,29 @@ public sealed partial class QuorumLogGrain(
         return tree.Zxid;
     }
 
-    /// <summary>Recovers after a failed append and tells the gateways the (unchanged) watermark moved past the lost zxids.</summary>
-    private async Task RecoverInPlaceAsync(long failedZxid)
+    /// <summary>
+    /// Brings the index and session table back in line with storage after a failed append. While storage stays
+    /// unreachable the grain stays broken: it refuses writes (reads go on in the subtree grains) and tries
+    /// again on the next write, keeping its epoch and its gateways.
+    /// </summary>
+    private async Task RepairAsync()
     {
         var previous = _watermark;
         try
         {
             var restored = await RecoverAsync(CancellationToken.None);
 
-            // Skip the zxids of the failed batch: a client may have seen none of them, but none is reused either.
-            _lastZxid = _watermark = Math.Max(restored, failedZxid);
+            // Skip the zxids of the failed batches: no client saw them acknowledged, and none is reused either.
+            _lastZxid = _watermark = Math.Max(restored, _lastZxid);
+            _broken = false;
         }
         catch (Exception ex)
         {
-            // The state here can no longer be trusted; a fresh activation recovers from the store or refuses to.
-            LogRecoveryFailed(logger, ex);
-            DeactivateOnIdle();
-            return;
+            LogRepairFailed(logger, ex);
+            throw;
         }
 
+        LogRepaired(logger, _watermark);
         await PublishAsync(previous, [], []);
     }
 
@@ -332,21 +360,19 @@ public sealed partial class QuorumLogGrain(
     }
 
     /// <summary>ZooKeeper's autopurge: keep the newest snapRetainCount snapshots and the log from the oldest of them.</summary>
-    private Task PurgeAsync(CancellationToken cancellationToken)
+    private async Task PurgeAsync(CancellationToken cancellationToken)
     {
         try
         {
-            if (snapshots.Purge(Math.Max(3, _options.SnapRetainCount)) is { } oldestKept)
+            if (await snapshots.PurgeAsync(Math.Max(3, _options.SnapRetainCount), cancellationToken) is { } oldestKept)
             {
-                log.PurgeThrough(oldestKept);
+                await log.PurgeThroughAsync(oldestKept, cancellationToken);
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogPurgeFailed(logger, ex);
         }
-
-        return Task.CompletedTask;
     }
 
     private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed)
@@ -395,6 +421,8 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
+    private Task RepairIfBrokenAsync() => _broken ? RepairAsync() : Task.CompletedTask;
+
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Quorum-log grain active in epoch {Epoch} after zxid 0x{Zxid:x}: {NodeCount} znodes, {SessionCount} sessions")]
@@ -406,8 +434,11 @@ public sealed partial class QuorumLogGrain(
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Appending the batch from zxid 0x{Zxid:x} to the txn log failed; the batch is refused and state recovered from storage")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, long zxid);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Critical, Message = "Recovery after a failed append failed; deactivating the quorum-log grain")]
-    private static partial void LogRecoveryFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Storage is still unreachable; writes are refused until it is back")]
+    private static partial void LogRepairFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Storage is back; writes resume after zxid 0x{Zxid:x}")]
+    private static partial void LogRepaired(ILogger logger, long zxid);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Snapshot at zxid 0x{Zxid:x} failed")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, long zxid);

@@ -149,7 +149,7 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
 
     public void Roll() => CloseSegment();
 
-    public void PurgeThrough(long zxid)
+    public Task PurgeThroughAsync(long zxid, CancellationToken cancellationToken)
     {
         var segments = ZxidFileNames.List(Directory, Prefix);
 
@@ -159,6 +159,8 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
             File.Delete(segments[i].Path);
             LogPurged(logger, segments[i].Path);
         }
+
+        return Task.CompletedTask;
     }
 
     public void Dispose() => CloseSegment();

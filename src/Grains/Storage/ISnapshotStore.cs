@@ -10,5 +10,5 @@ public interface ISnapshotStore
     Task<TreeSnapshot?> LoadLatestAsync(CancellationToken cancellationToken);
 
     /// <summary>Keeps the newest <paramref name="retain"/> snapshots and returns the zxid of the oldest one kept (or null).</summary>
-    long? Purge(int retain);
+    Task<long?> PurgeAsync(int retain, CancellationToken cancellationToken);
 }

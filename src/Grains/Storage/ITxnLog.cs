@@ -18,9 +18,9 @@ public interface ITxnLog
     /// <summary>Makes a batch durable as one unit (one fdatasync or one transaction), in zxid order.</summary>
     ValueTask AppendAsync(IReadOnlyList<Txn> batch, CancellationToken cancellationToken);
 
-    /// <summary>Starts a new segment with the next append, so that a snapshot's predecessors can be purged whole.</summary>
+    /// <summary>Starts a new segment with the next append (where the log has segments), so a snapshot's predecessors can be purged whole.</summary>
     void Roll();
 
-    /// <summary>Deletes the segments that hold nothing after <paramref name="zxid"/>.</summary>
-    void PurgeThrough(long zxid);
+    /// <summary>Deletes what the log holds through <paramref name="zxid"/> (whole segments only, where it has them).</summary>
+    Task PurgeThroughAsync(long zxid, CancellationToken cancellationToken);
 }

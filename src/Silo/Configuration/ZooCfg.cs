@@ -3,6 +3,7 @@ using System.Net;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Hosting;
 using OrleansCoord.Grains.Storage;
+using OrleansCoord.Grains.Storage.Postgres;
 
 namespace OrleansCoord.Silo.Configuration;
 
@@ -35,7 +36,7 @@ public sealed class ZooCfg
         "dataLogDir", "jute.maxbuffer", "4lw.commands.whitelist", "skipACL", "DigestAuthenticationProvider.superDigest",
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
-        "autopurge.snapRetainCount", "autopurge.purgeInterval",
+        "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -82,6 +83,11 @@ public sealed class ZooCfg
 
     public int PurgeIntervalHours { get; private set; }
 
+    /// <summary>Where the txn log and snapshots live: files in dataDir and dataLogDir, or PostgreSQL.</summary>
+    public bool UsePostgres { get; private set; }
+
+    public string PostgresConnectionString { get; private set; } = "";
+
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
@@ -123,6 +129,9 @@ public sealed class ZooCfg
         o.DataDir = DataDir;
         o.DataLogDir = DataLogDir;
     }
+
+    /// <summary>The keys the PostgreSQL storage obeys.</summary>
+    public void Configure(PostgresStorageOptions o) => o.ConnectionString = PostgresConnectionString;
 
     /// <summary>Reads --config FILE and --key value arguments; throws <see cref="ZooCfgException"/> on a bad value.</summary>
     public static ZooCfg Load(IReadOnlyList<string> args)
@@ -277,6 +286,17 @@ public sealed class ZooCfg
                 case "myid":
                     ServerId = Int(key, value, 0, 255);
                     break;
+                case "storage":
+                    UsePostgres = value switch
+                    {
+                        "file" => false,
+                        "postgres" => true,
+                        _ => throw new ZooCfgException(key, $"'{value}' is not file or postgres"),
+                    };
+                    break;
+                case "postgres.connectionString":
+                    PostgresConnectionString = NonEmpty(key, value);
+                    break;
                 case "orleans.siloPort":
                     SiloPort = Int(key, value, 0, 65535);
                     break;
@@ -297,6 +317,11 @@ public sealed class ZooCfg
         if (MinSessionTimeout > 0 && MaxSessionTimeout > 0 && MinSessionTimeout > MaxSessionTimeout)
         {
             throw new ZooCfgException("minSessionTimeout", $"{MinSessionTimeout} is larger than maxSessionTimeout {MaxSessionTimeout}");
+        }
+
+        if (UsePostgres && PostgresConnectionString.Length == 0)
+        {
+            throw new ZooCfgException("postgres.connectionString", "must be set when storage is postgres");
         }
 
         if (DataLogDir.Length == 0)

@@ -16,10 +16,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 {
     private const int Writers = 4;
 
-    // Small snapshots and segments, so that kills land during snapshots and segment roll-overs too.
-    private static readonly string[] StorageArgs = ["--snapCount", "50", "--preAllocSize", "16"];
-
-    private static async Task<(ReplyHeader Header, byte[] Body)> CreateAsync(ZkWireClient client, string path, byte[] data, CreateMode mode = CreateMode.Persistent) =>
+    internal static async Task<(ReplyHeader Header, byte[] Body)> CreateAsync(ZkWireClient client, string path, byte[] data, CreateMode mode = CreateMode.Persistent) =>
         await client.RequestAsync(OpCode.Create, w => new CreateRequest(path, data, [.. Acl.OpenAclUnsafe], (int)mode).Write(w));
 
     private static byte[] Int(int value)
@@ -33,43 +30,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     public async Task Every_acknowledged_write_survives_kill_9_at_random_moments_and_nothing_else_appears()
     {
         var dataDir = SiloProcess.NewDataDir();
-        var random = new Random(20261125);
-        var state = new CrashState();
         try
         {
-            for (var round = 0; round < 8; round++)
-            {
-                await using var silo = await SiloProcess.StartInAsync(dataDir, false, StorageArgs);
-                await using (var checker = await ZkWireClient.ConnectAsync(silo.Port))
-                {
-                    if (round == 0)
-                    {
-                        Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, "/crash", [])).Header.Err);
-                        for (var k = 0; k < Writers; k++)
-                        {
-                            Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, $"/crash/counter-{k}", Int(0))).Header.Err);
-                        }
-                    }
-
-                    await state.VerifyAsync(checker, round);
-                }
-
-                // Kill once this round's writers have had a random number of writes acknowledged.
-                await using var clients = await ZkWireClients.ConnectAsync(silo.Port, Writers);
-                var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var target = random.Next(20, 400);
-                var writers = clients.All.Select((c, k) => state.WriteUntilCutOffAsync(c, round, k, target, killAt)).ToArray();
-                await killAt.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                await silo.KillAsync();
-                await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.Null(state.Failure);
-                output.WriteLine($"round {round}: killed after {target} acknowledged writes; {state.AckedCount} creates acknowledged so far");
-            }
-
-            await using var last = await SiloProcess.StartInAsync(dataDir, false, StorageArgs);
-            await using var final = await ZkWireClient.ConnectAsync(last.Port);
-            await state.VerifyAsync(final, 8);
-            Assert.True(state.AckedCount > 8 * 20, $"only {state.AckedCount} writes were acknowledged");
+            // Small snapshots and segments, so that kills land during snapshots and segment roll-overs too.
+            await RunCrashRoundsAsync(dataDir, ["--snapCount", "50", "--preAllocSize", "16"], rounds: 8, seed: 20261125, output);
         }
         finally
         {
@@ -78,6 +42,49 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 Directory.Delete(dataDir, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Starts a silo with these arguments on the same dataDir round after round, kills it with SIGKILL once a
+    /// random number of concurrent writes were acknowledged, and verifies the state after every restart.
+    /// </summary>
+    internal static async Task RunCrashRoundsAsync(string dataDir, string[] args, int rounds, int seed, ITestOutputHelper output)
+    {
+        var random = new Random(seed);
+        var state = new CrashState();
+        for (var round = 0; round < rounds; round++)
+        {
+            await using var silo = await SiloProcess.StartInAsync(dataDir, false, args);
+            await using (var checker = await ZkWireClient.ConnectAsync(silo.Port))
+            {
+                if (round == 0)
+                {
+                    Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, "/crash", [])).Header.Err);
+                    for (var k = 0; k < Writers; k++)
+                    {
+                        Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, $"/crash/counter-{k}", Int(0))).Header.Err);
+                    }
+                }
+
+                await state.VerifyAsync(checker, round);
+            }
+
+            // Kill once this round's writers have had a random number of writes acknowledged.
+            await using var clients = await ZkWireClients.ConnectAsync(silo.Port, Writers);
+            var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var target = random.Next(20, 400);
+            var writers = clients.All.Select((c, k) => state.WriteUntilCutOffAsync(c, round, k, target, killAt)).ToArray();
+            await killAt.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await silo.KillAsync();
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Null(state.Failure);
+            output.WriteLine($"round {round}: killed after {target} acknowledged writes; {state.AckedCount} creates acknowledged so far");
+        }
+
+        await using var last = await SiloProcess.StartInAsync(dataDir, false, args);
+        await using var final = await ZkWireClient.ConnectAsync(last.Port);
+        await state.VerifyAsync(final, rounds);
+        Assert.True(state.AckedCount > rounds * 10, $"only {state.AckedCount} creates were acknowledged");
     }
 
     [Fact]

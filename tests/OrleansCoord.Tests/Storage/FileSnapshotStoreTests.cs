@@ -78,7 +78,7 @@ public sealed class FileSnapshotStoreTests : IDisposable
             await store.SaveAsync(Snapshot(zxid, 1), CancellationToken.None);
         }
 
-        Assert.Equal(15, store.Purge(3));
+        Assert.Equal(15, await store.PurgeAsync(3, CancellationToken.None));
         Assert.Equal(3, Directory.GetFiles(Path.Combine(_dir, "snapshots"), "snapshot.*").Length);
         Assert.Equal(25, (await store.LoadLatestAsync(CancellationToken.None))?.Zxid);
     }

@@ -130,7 +130,7 @@ public sealed class FileTxnLogTests : IDisposable
             }
 
             Assert.True(Segments().Length >= 4, $"{Segments().Length} segments");
-            log.PurgeThrough(6);
+            await log.PurgeThroughAsync(6, CancellationToken.None);
         }
 
         // Whatever went, everything after zxid 6 is still there, and a segment holding zxid 6 or less may stay.
