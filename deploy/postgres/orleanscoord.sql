@@ -20,3 +20,27 @@ CREATE TABLE IF NOT EXISTS oc_snapshot (
     zxid  bigint PRIMARY KEY,
     image bytea  NOT NULL
 );
+
+-- Orleans cluster membership (PostgresMembershipTable): one version row per cluster, whose etag every
+-- insert and update of a silo's row compares and bumps, and one row per silo incarnation.
+CREATE TABLE IF NOT EXISTS oc_membership_version (
+    cluster_id text   PRIMARY KEY,
+    version    integer NOT NULL,
+    etag       bigint  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS oc_membership (
+    cluster_id    text        NOT NULL,
+    address       text        NOT NULL,
+    port          integer     NOT NULL,
+    generation    integer     NOT NULL,
+    silo_name     text        NOT NULL,
+    host_name     text        NOT NULL,
+    status        integer     NOT NULL,
+    proxy_port    integer     NOT NULL,
+    suspect_times text        NOT NULL,
+    start_time    timestamptz NOT NULL,
+    iamalive_time timestamptz NOT NULL,
+    etag          bigint      NOT NULL,
+    PRIMARY KEY (cluster_id, address, port, generation)
+);

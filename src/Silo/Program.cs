@@ -29,14 +29,17 @@ builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
 builder.UseOrleans(silo =>
 {
-    silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
     silo.AddCoordination(cfg.Configure);
     if (cfg.UsePostgres)
     {
+        // Every silo on the same database and cluster id joins one cluster: standalone, pseudo-cluster or cluster.
+        silo.ConfigureEndpoints(cfg.AdvertisedAddress, FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort), listenOnAnyHostAddress: false);
         silo.UsePostgresStorage(cfg.Configure);
+        silo.UsePostgresClustering(cfg.ClusterId);
     }
     else
     {
+        silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
         silo.UseFileStorage(cfg.Configure);
     }
 });
@@ -58,8 +61,8 @@ var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAdd
 var port = new Uri(address).Port;
 
 // Tests and scripts wait for this line, which also gives the port when clientPort is 0.
-var storage = cfg.UsePostgres ? "txn log in PostgreSQL" : $"dataDir {cfg.DataDir}";
-Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} (standalone, {storage})");
+var mode = cfg.UsePostgres ? $"cluster {cfg.ClusterId}, txn log in PostgreSQL" : $"standalone, dataDir {cfg.DataDir}";
+Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} ({mode})");
 await app.WaitForShutdownAsync();
 return 0;
 

@@ -57,7 +57,7 @@ public static class FourLetterWordHandler
     private static async Task<int> WatchCountAsync(GatewayServer server)
     {
         var keys = server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
-        var summaries = await Task.WhenAll(keys.Select(key => server.Grains.GetGrain<ISubtreeGrain>(key).GetSummary()));
+        var summaries = await Task.WhenAll(keys.Select(key => server.CallSubtreeAsync(key, grain => grain.GetSummary())));
         return summaries.Sum(s => s.WatchCount);
     }
 
@@ -70,7 +70,7 @@ public static class FourLetterWordHandler
         sb.Append("Connections: ").Append(server.Connections.Count).Append('\n');
         sb.Append("Outstanding: ").Append(server.Batcher.Outstanding).Append('\n');
         sb.Append("Zxid: 0x").Append(summary.LastZxid.ToString("x", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-        sb.Append("Mode: standalone\n");
+        sb.Append("Mode: ").Append(server.Mode).Append('\n');
         sb.Append("Node count: ").Append(summary.NodeCount).Append('\n');
         return sb.ToString();
     }

@@ -30,6 +30,9 @@ public sealed class GatewayOptions
     /// <summary>4lw.commands.whitelist: the four-letter words answered; "*" for all.</summary>
     public IReadOnlySet<string> FourLetterWordWhitelist { get; set; } = new HashSet<string>(StringComparer.Ordinal) { "srvr" };
 
+    /// <summary>False when the silo is a member of a cluster (PostgreSQL storage); srvr then reports leader or follower.</summary>
+    public bool Standalone { get; set; } = true;
+
     public string DataDir { get; set; } = "";
 
     public string DataLogDir { get; set; } = "";

@@ -23,10 +23,17 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     private readonly CancellationTokenSource _stopping = new();
     private IGatewayObserver? _observerReference;
     private Task? _background;
+    private readonly SiloAddress? _localSilo;
     private long _nextConnectionId;
 
-    public GatewayServer(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<CoordinationOptions> coordination, ILogger<GatewayServer> logger)
+    public GatewayServer(
+        IGrainFactory grains,
+        IOptions<GatewayOptions> options,
+        IOptions<CoordinationOptions> coordination,
+        ILogger<GatewayServer> logger,
+        ILocalSiloDetails? localSilo = null)
     {
+        _localSilo = localSilo?.SiloAddress;
         SuperDigest = coordination.Value.SuperDigest;
         _grains = grains;
         _logger = logger;
@@ -48,6 +55,39 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     public IGrainFactory Grains => _grains;
 
     public int GatewayId { get; private set; }
+
+    /// <summary>The silo whose quorum-log grain orders writes, as last seen.</summary>
+    public SiloAddress? Leader { get; private set; }
+
+    /// <summary>
+    /// ZooKeeper's server state as srvr and stat print it: standalone, or in a cluster leader when the
+    /// quorum-log grain runs in this silo and follower otherwise.
+    /// </summary>
+    public string Mode => Options.Standalone ? "standalone" : Leader is not null && Leader.Equals(_localSilo) ? "leader" : "follower";
+
+    /// <summary>
+    /// Calls the subtree grain of a key. One activated afresh (its silo died, or the key was never read) is
+    /// loaded through the quorum-log grain and called again; a call to a dead silo is repeated until membership
+    /// moves the grain.
+    /// </summary>
+    public async Task<T> CallSubtreeAsync<T>(string key, Func<ISubtreeGrain, Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(_grains.GetGrain<ISubtreeGrain>(key));
+            }
+            catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
+            {
+                await QuorumLog.EnsureSubtree(key);
+            }
+            catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
+            {
+                await Task.Delay(SiloFailures.RetryDelay);
+            }
+        }
+    }
 
     /// <summary>Completes once this gateway receives publications; connections wait for it.</summary>
     public Task Ready => _ready.Task;
@@ -179,9 +219,10 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         {
             try
             {
-                var (id, watermark) = await QuorumLog.Subscribe(_observerReference, GatewayId);
-                GatewayId = id;
-                Watermark.Advance(watermark);
+                var subscription = await QuorumLog.Subscribe(_observerReference, GatewayId);
+                GatewayId = subscription.GatewayId;
+                Leader = subscription.Leader;
+                Watermark.Advance(subscription.Watermark);
                 return;
             }
             catch (Exception ex) when (attempt < 50 && !_stopping.IsCancellationRequested)
@@ -221,8 +262,9 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
                 // Re-subscribing is idempotent and repairs a subscription the grain dropped, or that a new
                 // activation never had; its watermark lets publications from a new epoch chain on.
-                var (_, watermark) = await QuorumLog.Subscribe(_observerReference!, GatewayId);
-                CatchUp(watermark);
+                var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId);
+                Leader = subscription.Leader;
+                CatchUp(subscription.Watermark);
             }
             catch (Exception ex)
             {

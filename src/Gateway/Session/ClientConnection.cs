@@ -408,7 +408,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             _watchedSubtrees.TryAdd(key, 0);
         }
 
-        var result = await server.Grains.GetGrain<ISubtreeGrain>(key).Read(new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType));
+        var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType);
+        var result = await server.CallSubtreeAsync(key, grain => grain.Read(command));
         _highestZxid = Math.Max(_highestZxid, result.Zxid);
         return result;
     }
@@ -494,8 +495,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         foreach (var (key, lists) in perSubtree)
         {
             _watchedSubtrees.TryAdd(key, 0);
-            fired.AddRange(await server.Grains.GetGrain<ISubtreeGrain>(key)
-                .SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
+            fired.AddRange(await server.CallSubtreeAsync(key, grain =>
+                grain.SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child])));
         }
 
         return new Reply(min, ErrorCode.Ok, null, [.. fired]);

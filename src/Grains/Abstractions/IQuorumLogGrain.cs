@@ -9,8 +9,8 @@ namespace OrleansCoord.Grains.Abstractions;
 /// </summary>
 public interface IQuorumLogGrain : IGrainWithIntegerKey
 {
-    /// <summary>Registers a gateway for publications; returns its gateway id and the current watermark.</summary>
-    Task<(int GatewayId, long Watermark)> Subscribe(IGatewayObserver observer, int gatewayId);
+    /// <summary>Registers a gateway for publications; returns its gateway id, the current watermark and where the grain runs.</summary>
+    Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId);
 
     /// <summary>Validates, orders, commits and applies a batch of writes; results come back in batch order.</summary>
     Task<WriteResult[]> Submit(WriteRequest[] batch);
@@ -28,9 +28,19 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>The session's ephemeral nodes whose paths start with the prefix ("" or "/" for all).</summary>
     Task<string[]> GetEphemerals(long sessionId, string prefix);
 
+    /// <summary>Loads a subtree grain that lost its nodes or never had them, from the index or, when it holds nodes, from storage.</summary>
+    Task EnsureSubtree(string key);
+
     /// <summary>Counts for the four-letter words and metrics.</summary>
     Task<ServerSummary> GetSummary();
 }
+
+/// <summary>A gateway's registration: its id, the watermark it starts from, and the silo that orders writes (the leader).</summary>
+[GenerateSerializer, Immutable]
+public sealed record Subscription(
+    [property: Id(0)] int GatewayId,
+    [property: Id(1)] long Watermark,
+    [property: Id(2)] SiloAddress Leader);
 
 /// <summary>Counts the four-letter words report.</summary>
 [GenerateSerializer, Immutable]

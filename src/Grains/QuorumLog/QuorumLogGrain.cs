@@ -54,7 +54,7 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    public Task<(int GatewayId, long Watermark)> Subscribe(IGatewayObserver observer, int gatewayId)
+    public Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId)
     {
         if (gatewayId <= 0)
         {
@@ -62,7 +62,7 @@ public sealed partial class QuorumLogGrain(
         }
 
         _gateways[gatewayId] = observer;
-        return Task.FromResult((gatewayId, _watermark));
+        return Task.FromResult(new Subscription(gatewayId, _watermark, GrainContext.Address.SiloAddress!));
     }
 
     public async Task<WriteResult[]> Submit(WriteRequest[] batch)
@@ -232,7 +232,7 @@ public sealed partial class QuorumLogGrain(
         var applies = new List<Task<WatchEvent[]>>(perGrain.Count);
         foreach (var (key, items) in perGrain)
         {
-            applies.Add(GrainFactory.GetGrain<ISubtreeGrain>(key).Apply([.. items]));
+            applies.Add(ApplyAsync(key, [.. items]));
         }
 
         var fired = await Task.WhenAll(applies);
@@ -254,14 +254,7 @@ public sealed partial class QuorumLogGrain(
     /// </summary>
     private async Task<long> RecoverAsync(CancellationToken cancellationToken)
     {
-        var snapshot = await snapshots.LoadLatestAsync(cancellationToken);
-        var tree = RecoveredTree.From(snapshot);
-        var replayed = 0;
-        await log.OpenAsync(tree.Zxid, txn =>
-        {
-            tree.Replay(txn);
-            replayed++;
-        }, cancellationToken);
+        var (tree, snapshotZxid, replayed) = await ReadTreeAsync(forAppend: true, cancellationToken);
 
         var now = Now();
         _index = new MetadataIndex();
@@ -282,7 +275,7 @@ public sealed partial class QuorumLogGrain(
         }
 
         var subtrees = tree.BySubtree();
-        string[] topLevel = [.. subtrees.Keys.Where(k => k != SubtreePartitioner.RootKey).Select(k => k[1..])];
+        var topLevel = tree.TopLevelNames();
         var loads = new List<Task>(subtrees.Count);
         foreach (var (key, nodes) in subtrees)
         {
@@ -290,11 +283,80 @@ public sealed partial class QuorumLogGrain(
         }
 
         await Task.WhenAll(loads);
-        LogRecovered(logger, snapshot?.Zxid ?? 0, replayed, tree.Zxid);
+        LogRecovered(logger, snapshotZxid, replayed, tree.Zxid);
 
         // As ZooKeeper does on start-up, a replayed log is folded into a snapshot so the next start need not replay it.
         _txnsSinceSnapshot = replayed;
         return tree.Zxid;
+    }
+
+    /// <summary>The tree as storage holds it: the newest intact snapshot with the log after it replayed.</summary>
+    private async Task<(RecoveredTree Tree, long SnapshotZxid, int Replayed)> ReadTreeAsync(bool forAppend, CancellationToken cancellationToken)
+    {
+        var snapshot = await snapshots.LoadLatestAsync(cancellationToken);
+        var tree = RecoveredTree.From(snapshot);
+        var replayed = 0;
+        void Replay(Txn txn)
+        {
+            tree.Replay(txn);
+            replayed++;
+        }
+
+        _ = forAppend
+            ? await log.OpenAsync(tree.Zxid, Replay, cancellationToken)
+            : await log.ReadAsync(tree.Zxid, Replay, cancellationToken);
+        return (tree, snapshot?.Zxid ?? 0, replayed);
+    }
+
+    public async Task EnsureSubtree(string key)
+    {
+        await RepairIfBrokenAsync();
+        await LoadSubtreeAsync(key);
+    }
+
+    /// <summary>
+    /// Loads one subtree grain: empty when the index has no top node for it (nothing to read), otherwise from
+    /// storage, which at the end of a turn holds everything committed.
+    /// </summary>
+    private async Task LoadSubtreeAsync(string key)
+    {
+        var grain = GrainFactory.GetGrain<ISubtreeGrain>(key);
+        if (key != SubtreePartitioner.RootKey && _index.Get(key) is null)
+        {
+            await grain.Load(_watermark, [], []);
+            return;
+        }
+
+        var (tree, _, _) = await ReadTreeAsync(forAppend: false, CancellationToken.None);
+        SnapshotNode[] nodes = [.. tree.Nodes.Values.Where(n => SubtreePartitioner.KeyFor(n.Path) == key)];
+        await grain.Load(tree.Zxid, nodes, key == SubtreePartitioner.RootKey ? tree.TopLevelNames() : []);
+        LogSubtreeLoaded(logger, key, nodes.Length, tree.Zxid);
+    }
+
+    /// <summary>
+    /// Applies a committed batch's changes to one subtree grain. The batch is durable, so failing here would
+    /// answer an error for a write that happened: a grain whose silo died is reloaded from storage where it
+    /// lands next, and the apply retried (it skips what the load already brought).
+    /// </summary>
+    private async Task<WatchEvent[]> ApplyAsync(string key, ApplyItem[] items)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<ISubtreeGrain>(key).Apply(items);
+            }
+            catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
+            {
+                await LoadSubtreeAsync(key);
+            }
+            catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
+            {
+                // Until membership declares the silo dead, calls still go to it; wait for the directory to move on.
+                LogApplyRetry(logger, ex, key, attempt);
+                await Task.Delay(SiloFailures.RetryDelay);
+            }
+        }
     }
 
     /// <summary>
@@ -427,6 +489,12 @@ public sealed partial class QuorumLogGrain(
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Quorum-log grain active in epoch {Epoch} after zxid 0x{Zxid:x}: {NodeCount} znodes, {SessionCount} sessions")]
     private static partial void LogActivated(ILogger logger, long epoch, long zxid, int nodeCount, int sessionCount);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Subtree {Key} loaded with {NodeCount} znodes as of zxid 0x{Zxid:x}")]
+    private static partial void LogSubtreeLoaded(ILogger logger, string key, int nodeCount, long zxid);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Applying to subtree {Key} failed (attempt {Attempt}); retrying")]
+    private static partial void LogApplyRetry(ILogger logger, Exception exception, string key, int attempt);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Recovered from snapshot 0x{SnapshotZxid:x} and {Replayed} logged txns up to zxid 0x{Zxid:x}")]
     private static partial void LogRecovered(ILogger logger, long snapshotZxid, int replayed, long zxid);

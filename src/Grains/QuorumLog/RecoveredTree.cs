@@ -73,6 +73,10 @@ public sealed class RecoveredTree
         Zxid = txn.Zxid;
     }
 
+    /// <summary>The names of the root's children, which live in subtree grains of their own.</summary>
+    public string[] TopLevelNames() =>
+        [.. Nodes.Keys.Where(p => p.Length > 1 && p.IndexOf('/', 1) < 0).Select(p => p[1..])];
+
     /// <summary>Each subtree grain's nodes, keyed as <see cref="SubtreePartitioner"/> keys them.</summary>
     public Dictionary<string, List<SnapshotNode>> BySubtree()
     {

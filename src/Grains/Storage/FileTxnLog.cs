@@ -41,8 +41,18 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
     {
         CloseSegment();
         System.IO.Directory.CreateDirectory(Directory);
+        _lastZxid = Scan(afterZxid, replay, cutTornTail: true, cancellationToken);
+        _open = true;
+        return ValueTask.FromResult(_lastZxid);
+    }
+
+    public ValueTask<long> ReadAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(System.IO.Directory.Exists(Directory) ? Scan(afterZxid, replay, cutTornTail: false, cancellationToken) : afterZxid);
+
+    /// <summary>Replays the segments after afterZxid; a bad record ends the scan (and is cut off when asked), or fails it when segments follow.</summary>
+    private long Scan(long afterZxid, Action<Txn> replay, bool cutTornTail, CancellationToken cancellationToken)
+    {
         var segments = ZxidFileNames.List(Directory, Prefix);
-        _lastZxid = afterZxid;
         var previous = 0L;
         for (var i = 0; i < segments.Count; i++)
         {
@@ -50,7 +60,7 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
             var last = i == segments.Count - 1;
             if (!last && segments[i + 1].Zxid <= afterZxid + 1)
             {
-                // Everything in this segment is already in the snapshot recovery started from.
+                // Everything in this segment is already in the snapshot the caller started from.
                 continue;
             }
 
@@ -62,13 +72,14 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
                     throw new InvalidDataException($"txn log segment {segments[i].Path} is corrupt at offset {offset} and later segments exist; refusing to serve past it");
                 }
 
-                TruncateTornTail(segments[i].Path, offset);
+                if (cutTornTail)
+                {
+                    TruncateTornTail(segments[i].Path, offset);
+                }
             }
         }
 
-        _lastZxid = Math.Max(afterZxid, previous);
-        _open = true;
-        return ValueTask.FromResult(_lastZxid);
+        return Math.Max(afterZxid, previous);
     }
 
     public ValueTask<long> AcquireEpochAsync(long atLeast, CancellationToken cancellationToken)

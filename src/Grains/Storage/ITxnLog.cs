@@ -12,6 +12,12 @@ public interface ITxnLog
     /// </summary>
     ValueTask<long> OpenAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Replays every valid txn after <paramref name="afterZxid"/> in zxid order without changing the log, while
+    /// the writer may be appending. Returns the last zxid replayed (or afterZxid).
+    /// </summary>
+    ValueTask<long> ReadAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken);
+
     /// <summary>Takes the next epoch, above <paramref name="atLeast"/>, durably; zxids are epoch &lt;&lt; 32 | counter.</summary>
     ValueTask<long> AcquireEpochAsync(long atLeast, CancellationToken cancellationToken);
 

@@ -16,24 +16,39 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     private readonly bool _skipAcl;
     private DataTree _tree = null!;
 
+    // A fresh activation knows nothing until the quorum-log grain loads it, or a batch creates its top node.
+    private bool _loaded;
+
+    // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
+    private long _loadedThrough;
+
     public SubtreeGrain(IOptions<CoordinationOptions> options) => _skipAcl = options.Value.SkipAcl;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tree = new DataTree();
 
-        // The quorum-log grain loads subtrees only when it recovers; until subtrees can reload themselves,
-        // an activation must live as long as the silo.
+        // Reloading a subtree means reading storage, so an activation lives as long as its silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         return Task.CompletedTask;
     }
 
     public Task<WatchEvent[]> Apply(ApplyItem[] items)
     {
+        if (!_loaded)
+        {
+            // Nothing can exist under a top node before it is created, so a batch that creates it first needs no load.
+            _loaded = items is [{ Change: { Kind: TreeChangeKind.Create, Path: var path } }, ..] && path == this.GetPrimaryKeyString();
+            ThrowIfNotLoaded();
+        }
+
         var fired = new List<WatchEvent>();
         foreach (var item in items)
         {
-            _tree.Apply(item, fired);
+            if (item.Zxid > _loadedThrough)
+            {
+                _tree.Apply(item, fired);
+            }
         }
 
         return Task.FromResult(fired.ToArray());
@@ -42,13 +57,20 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     public Task Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
     {
         _tree.Load(zxid, nodes, rootChildren);
+        _loaded = true;
+        _loadedThrough = zxid;
         return Task.CompletedTask;
     }
 
-    public Task<SnapshotNode[]> Export() => Task.FromResult(_tree.Export());
+    public Task<SnapshotNode[]> Export()
+    {
+        ThrowIfNotLoaded();
+        return Task.FromResult(_tree.Export());
+    }
 
     public Task<ReadResult> Read(ReadCommand command)
     {
+        ThrowIfNotLoaded();
         var zxid = Math.Max(_tree.LastAppliedZxid, command.MinZxid);
         var path = command.Path;
         var node = _tree.Get(path);
@@ -117,6 +139,8 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     public Task<WatchEvent[]> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches)
     {
+        ThrowIfNotLoaded();
+
         // DataTree.setWatches: fire at once what changed while the client was away, re-arm the rest.
         var zxid = _tree.LastAppliedZxid;
         var fired = new List<WatchEvent>();
@@ -156,7 +180,19 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.CompletedTask;
     }
 
-    public Task<SubtreeSummary> GetSummary() => Task.FromResult(new SubtreeSummary(_tree.NodeCount, _tree.Watches.Count, _tree.DataSize));
+    public Task<SubtreeSummary> GetSummary()
+    {
+        ThrowIfNotLoaded();
+        return Task.FromResult(new SubtreeSummary(_tree.NodeCount, _tree.Watches.Count, _tree.DataSize));
+    }
+
+    private void ThrowIfNotLoaded()
+    {
+        if (!_loaded)
+        {
+            throw new SubtreeNotLoadedException(this.GetPrimaryKeyString());
+        }
+    }
 
     /// <summary>NONODE or NOAUTH as ZooKeeper checks them for a read, or null when the read may go ahead.</summary>
     private ErrorCode? Readable(DataNode? node, ReadCommand command, Perms perm) =>

@@ -37,6 +37,7 @@ public sealed class ZooCfg
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
+        "orleans.clusterId", "orleans.advertisedAddress",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -88,6 +89,12 @@ public sealed class ZooCfg
 
     public string PostgresConnectionString { get; private set; } = "";
 
+    /// <summary>The Orleans cluster the silos of one service form; silos with the same database and id find each other.</summary>
+    public string ClusterId { get; private set; } = "orleanscoord";
+
+    /// <summary>The address other silos reach this one at.</summary>
+    public IPAddress AdvertisedAddress { get; private set; } = IPAddress.Loopback;
+
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
@@ -128,6 +135,7 @@ public sealed class ZooCfg
         o.FourLetterWordWhitelist = FourLetterWordWhitelist;
         o.DataDir = DataDir;
         o.DataLogDir = DataLogDir;
+        o.Standalone = !UsePostgres;
     }
 
     /// <summary>The keys the PostgreSQL storage obeys.</summary>
@@ -296,6 +304,12 @@ public sealed class ZooCfg
                     break;
                 case "postgres.connectionString":
                     PostgresConnectionString = NonEmpty(key, value);
+                    break;
+                case "orleans.clusterId":
+                    ClusterId = NonEmpty(key, value);
+                    break;
+                case "orleans.advertisedAddress":
+                    AdvertisedAddress = IPAddress.TryParse(value, out var advertised) ? advertised : throw new ZooCfgException(key, $"'{value}' is not an IP address");
                     break;
                 case "orleans.siloPort":
                     SiloPort = Int(key, value, 0, 65535);

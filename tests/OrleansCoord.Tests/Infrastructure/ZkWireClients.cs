@@ -3,7 +3,7 @@ namespace OrleansCoord.Tests.Infrastructure;
 /// <summary>Several sessions opened together and closed together.</summary>
 public sealed class ZkWireClients : IAsyncDisposable
 {
-    private ZkWireClients(ZkWireClient[] clients) => All = clients;
+    public ZkWireClients(ZkWireClient[] clients) => All = clients;
 
     public ZkWireClient[] All { get; }
 

@@ -21,6 +21,12 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
 
     public async ValueTask<long> OpenAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken)
     {
+        _lastZxid = await ReadAsync(afterZxid, replay, cancellationToken);
+        return _lastZxid;
+    }
+
+    public async ValueTask<long> ReadAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken)
+    {
         await using var command = _db.CreateCommand("SELECT zxid, record FROM oc_txnlog WHERE zxid > $1 ORDER BY zxid");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterZxid });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
@@ -33,7 +39,6 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
             last = zxid;
         }
 
-        _lastZxid = last;
         return last;
     }
 

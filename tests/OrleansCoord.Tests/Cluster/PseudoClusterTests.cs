@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Records;
+using OrleansCoord.Tests.Durability;
+using OrleansCoord.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansCoord.Tests.Cluster;
+
+/// <summary>Three silos on one host and one PostgreSQL database, as ZooKeeper's pseudo-cluster: one tree, one leader, failover.</summary>
+public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresFixture>
+{
+    private async Task<SiloProcess[]> StartClusterAsync(int count = 3)
+    {
+        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "pseudo"];
+        var silos = new List<SiloProcess>();
+        foreach (var _ in Enumerable.Range(0, count))
+        {
+            silos.Add(await SiloProcess.StartAsync(args));
+        }
+
+        return [.. silos];
+    }
+
+    private static async Task<string> ModeAsync(SiloProcess silo)
+    {
+        var srvr = await FourLetterWord.AskAsync(silo.Port, "srvr");
+        return srvr.Split('\n').Single(l => l.StartsWith("Mode: ", StringComparison.Ordinal))["Mode: ".Length..];
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<SiloProcess> silos)
+    {
+        foreach (var silo in silos)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Three_silos_serve_one_tree_with_one_leader_and_watches_across_silos()
+    {
+        var silos = await StartClusterAsync();
+        try
+        {
+            await using var clients = new ZkWireClients([.. await Task.WhenAll(silos.Select(s => ZkWireClient.ConnectAsync(s.Port)))]);
+            var (a, b, c) = (clients.All[0], clients.All[1], clients.All[2]);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(a, "/shared", [1])).Header.Err);
+            var (watch, _) = await c.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/shared", true).Write(w));
+            Assert.Equal(ErrorCode.Ok, watch.Err);
+
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(a, $"/shared/n{i}", Encoding.UTF8.GetBytes($"v{i}"))).Header.Err);
+            }
+
+            var (set, _) = await b.RequestAsync(OpCode.SetData, w => new SetDataRequest("/shared", [2], -1).Write(w));
+            Assert.Equal(ErrorCode.Ok, set.Err);
+            var (e, _) = await c.Events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal((EventType.NodeDataChanged, "/shared"), (e.Type, e.Path));
+
+            // Each silo sees every write once it syncs, whichever silo the write came through.
+            foreach (var client in clients.All)
+            {
+                Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.Sync, w => new PathRequest("/shared").Write(w))).Header.Err);
+                var (header, body) = await client.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/shared", false).Write(w));
+                Assert.Equal(ErrorCode.Ok, header.Err);
+                Assert.Equal(20, ZkWireClient.Decode(body, StringListResponse.Read).Values.Count);
+            }
+
+            var modes = await Task.WhenAll(silos.Select(ModeAsync));
+            Assert.Equal(["follower", "follower", "leader"], modes.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            await DisposeAllAsync(silos);
+        }
+    }
+
+    [Fact]
+    public async Task Killing_the_leader_silo_under_load_loses_no_acknowledged_write_and_keeps_sessions()
+    {
+        var silos = (await StartClusterAsync()).ToList();
+        try
+        {
+            var modes = await Task.WhenAll(silos.Select(ModeAsync));
+            var leader = silos[Array.IndexOf(modes, "leader")];
+            var followers = silos.Where(s => s != leader).ToList();
+
+            // A session on the leader's silo, which dies with it, and one on a follower, which stays connected.
+            await using var onLeader = await ZkWireClient.ConnectAsync(leader.Port, timeoutMs: 10000);
+            await using var onFollower = await ZkWireClient.ConnectAsync(followers[0].Port, timeoutMs: 10000);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onLeader, "/eph-leader", [], CreateMode.Ephemeral)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/eph-follower", [], CreateMode.Ephemeral)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/load", [])).Header.Err);
+
+            await using var writers = new ZkWireClients([.. await Task.WhenAll(followers.Select(f => ZkWireClient.ConnectAsync(f.Port, timeoutMs: 10000)))]);
+            var acked = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+            var attempted = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var firstAckAfterKill = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var clock = new Stopwatch();
+            using var stop = new CancellationTokenSource();
+            var refused = 0;
+
+            async Task WriteAsync(ZkWireClient client, int writer)
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var path = $"/load/w{writer}-{i}";
+                    attempted[path] = 0;
+                    var (header, _) = await CrashRecoveryTests.CreateAsync(client, path, []);
+                    if (header.Err == ErrorCode.Ok)
+                    {
+                        acked[path] = header.Zxid;
+                        if (killed.Task.IsCompleted)
+                        {
+                            firstAckAfterKill.TrySetResult(clock.Elapsed);
+                        }
+                    }
+                    else
+                    {
+                        // Refused while no silo could order writes; the outcome of one in flight at the kill is unknown.
+                        Assert.Equal(ErrorCode.SystemError, header.Err);
+                        Interlocked.Increment(ref refused);
+                    }
+                }
+            }
+
+            var load = writers.All.Select(WriteAsync).ToArray();
+            while (acked.Count < 200)
+            {
+                await Task.WhenAny(Task.WhenAll(load), Task.Delay(50));
+                Assert.False(load.Any(t => t.IsFaulted), "a writer failed before the kill");
+            }
+
+            clock.Start();
+            await leader.KillAsync();
+            killed.SetResult();
+            var resumedAfter = await firstAckAfterKill.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var before = acked.Count;
+            while (acked.Count < before + 200)
+            {
+                await Task.WhenAny(Task.WhenAll(load), Task.Delay(50));
+            }
+
+            await stop.CancelAsync();
+            await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(60));
+            output.WriteLine($"writes resumed {resumedAfter.TotalMilliseconds:F0} ms after the leader silo was killed; {refused} writes refused meanwhile; {acked.Count} acknowledged");
+
+            var (sync, _) = await onFollower.RequestAsync(OpCode.Sync, w => new PathRequest("/load").Write(w));
+            Assert.Equal(ErrorCode.Ok, sync.Err);
+            var (listed, body) = await onFollower.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/load", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, listed.Err);
+            var present = ZkWireClient.Decode(body, StringListResponse.Read).Values.Select(n => "/load/" + n).ToHashSet(StringComparer.Ordinal);
+            var lost = acked.Keys.Where(p => !present.Contains(p)).ToList();
+            Assert.True(lost.Count == 0, $"acknowledged creates lost: {string.Join(", ", lost.Take(5))}");
+            var unexpected = present.Where(p => !attempted.ContainsKey(p)).ToList();
+            Assert.True(unexpected.Count == 0, $"nodes nobody wrote appeared: {string.Join(", ", unexpected.Take(5))}");
+
+            // No zxid was handed out twice across the two leaders' epochs.
+            Assert.Equal(acked.Count, acked.Values.Distinct().Count());
+
+            // Both sessions survive: the follower's stayed connected, the leader's client comes back elsewhere.
+            var (exists, _) = await onFollower.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/eph-follower", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, exists.Err);
+            var session = onLeader.Session!;
+            await using var back = await ZkWireClient.ConnectAsync(followers[1].Port, 10000, session.SessionId, session.Passwd);
+            Assert.True(back.Session!.TimeOut > 0, "the session of the killed silo's client expired although it came back in time");
+            (exists, _) = await back.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/eph-leader", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, exists.Err);
+
+            var newModes = await Task.WhenAll(followers.Select(ModeAsync));
+            Assert.Contains("leader", newModes);
+        }
+        finally
+        {
+            await DisposeAllAsync(silos);
+        }
+    }
+}
