@@ -152,17 +152,39 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         return Task.CompletedTask;
     }
 
-    /// <summary>Moves to a watermark the quorum-log grain reports, then releases publications that waited for it.</summary>
-    private void CatchUp(long watermark)
+    /// <summary>
+    /// Takes in what a (re-)subscription reports: events this gateway missed go out first, connections whose
+    /// watches were lost are closed so their clients reconnect and SetWatches, then the watermark moves to the
+    /// grain's and publications that waited for it are released.
+    /// </summary>
+    private void OnSubscribed(Subscription subscription)
     {
+        Leader = subscription.Leader;
         lock (_publicationLock)
         {
-            if (watermark <= Watermark.Value)
+            HashSet<ClientConnection>? notified = null;
+            foreach (var e in subscription.MissedEvents)
+            {
+                if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
+                {
+                    connection.Output.PostEvent(e);
+                    (notified ??= []).Add(connection);
+                }
+            }
+
+            CloseWatchersOf(subscription.LostWatches, subscription.AllWatchesLost);
+            var watermark = subscription.Watermark;
+            Watermark.Advance(watermark);
+            foreach (var connection in notified ?? [])
+            {
+                connection.Output.PostWatermark(Math.Max(watermark, subscription.MissedEvents.Max(e => e.Zxid)));
+            }
+
+            if (watermark < Watermark.Value)
             {
                 return;
             }
 
-            Watermark.Advance(watermark);
             foreach (var stale in _early.Keys.Where(k => k < watermark).ToList())
             {
                 _early.Remove(stale);
@@ -197,6 +219,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             }
         }
 
+        CloseWatchersOf(publication.LostWatches ?? [], all: false);
         if (publication.ClosedSessions.Length > 0)
         {
             // An expired session's connection is closed, as ZooKeeper does: the client reconnects and
@@ -212,6 +235,28 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         }
     }
 
+    /// <summary>
+    /// Closes the connections that set watches in subtrees whose grains lost them; the clients reconnect, resume
+    /// their sessions and SetWatches, which re-arms the watches and fires what changed meanwhile.
+    /// </summary>
+    private void CloseWatchersOf(string[] subtrees, bool all)
+    {
+        if (subtrees.Length == 0 && !all)
+        {
+            return;
+        }
+
+        foreach (var connection in Connections.Values)
+        {
+            var watched = connection.WatchedSubtrees;
+            if (watched.Count > 0 && (all || subtrees.Any(watched.Contains)))
+            {
+                LogWatchesLost(_logger, connection.SessionId);
+                connection.Abort();
+            }
+        }
+    }
+
     private async Task SubscribeAsync()
     {
         _observerReference ??= _grains.CreateObjectReference<IGatewayObserver>(this);
@@ -221,8 +266,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             {
                 var subscription = await QuorumLog.Subscribe(_observerReference, GatewayId);
                 GatewayId = subscription.GatewayId;
-                Leader = subscription.Leader;
-                Watermark.Advance(subscription.Watermark);
+                OnSubscribed(subscription);
                 return;
             }
             catch (Exception ex) when (attempt < 50 && !_stopping.IsCancellationRequested)
@@ -262,9 +306,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
                 // Re-subscribing is idempotent and repairs a subscription the grain dropped, or that a new
                 // activation never had; its watermark lets publications from a new epoch chain on.
-                var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId);
-                Leader = subscription.Leader;
-                CatchUp(subscription.Watermark);
+                OnSubscribed(await QuorumLog.Subscribe(_observerReference!, GatewayId));
             }
             catch (Exception ex)
             {
@@ -277,6 +319,9 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Waiting for the quorum-log grain (attempt {Attempt})")]
     private static partial void LogSubscribeRetry(ILogger logger, Exception exception, int attempt);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} had watches in a subtree that lost them with its silo; its connection is closed so that it sets them again")]
+    private static partial void LogWatchesLost(ILogger logger, long sessionId);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Session activity report failed")]
     private static partial void LogReportFailed(ILogger logger, Exception exception);

@@ -13,8 +13,11 @@ public interface ISubtreeGrain : IGrainWithStringKey
     /// <summary>Applies committed changes in zxid order; returns the watch events they fired.</summary>
     Task<WatchEvent[]> Apply(ApplyItem[] items);
 
-    /// <summary>Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.</summary>
-    Task Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
+    /// <summary>
+    /// Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.
+    /// True when this activation was fresh: whatever watches the subtree had went with an earlier activation.
+    /// </summary>
+    Task<bool> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
 
     /// <summary>Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show.</summary>
     Task<SnapshotNode[]> Export();

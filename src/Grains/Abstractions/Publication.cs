@@ -2,11 +2,13 @@ namespace OrleansCoord.Grains.Abstractions;
 
 /// <summary>
 /// The applied watermark moving from <see cref="PreviousZxid"/> to <see cref="Zxid"/>, with the watch events
-/// of that range for one gateway's connections, in zxid order, and the sessions that range closed.
+/// of that range for one gateway's connections, in zxid order, the sessions that range closed, and the
+/// subtrees whose watches were lost with a silo (connections watching them must reconnect and SetWatches).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record Publication(
     [property: Id(0)] long PreviousZxid,
     [property: Id(1)] long Zxid,
     [property: Id(2)] WatchEvent[] Events,
-    [property: Id(3)] long[] ClosedSessions);
+    [property: Id(3)] long[] ClosedSessions,
+    [property: Id(4)] string[]? LostWatches = null);

@@ -15,6 +15,8 @@ public sealed partial class QuorumLogGrain(
     IOptions<CoordinationOptions> options,
     ILogger<QuorumLogGrain> logger) : Grain, IQuorumLogGrain
 {
+    private const int MaxMissedEvents = 100_000;
+
     private readonly CoordinationOptions _options = options.Value;
     private readonly Dictionary<int, IGatewayObserver> _gateways = [];
     private MetadataIndex _index = null!;
@@ -23,6 +25,14 @@ public sealed partial class QuorumLogGrain(
     private long _lastZxid;
     private long _watermark;
     private int _nextGatewayId;
+
+    // Watch events for gateways not subscribed to this activation (yet), handed over when they subscribe.
+    private readonly Dictionary<int, List<WatchEvent>> _missed = [];
+    private readonly HashSet<int> _overflowed = [];
+
+    // Subtrees whose grains came back fresh, their watches gone: all of them since activation, and those not yet published.
+    private readonly HashSet<string> _lostWatches = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _lostWatchesToPublish = new(StringComparer.Ordinal);
     private int _txnsSinceSnapshot;
     private bool _snapshotting;
     private bool _broken;
@@ -34,6 +44,9 @@ public sealed partial class QuorumLogGrain(
         // A new activation takes a new epoch, so nothing an older one might still append can share its zxids.
         var epoch = await log.AcquireEpochAsync(restored >> 32, cancellationToken);
         _lastZxid = _watermark = epoch << 32;
+
+        // Gateway ids of earlier activations live on in connection ids; start this epoch's ids elsewhere.
+        _nextGatewayId = (int)(epoch & 0xFF) << 12;
 
         // Subtree grains are loaded only here; until they can reload themselves, this activation lives with the silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
@@ -61,8 +74,22 @@ public sealed partial class QuorumLogGrain(
             gatewayId = ++_nextGatewayId;
         }
 
-        _gateways[gatewayId] = observer;
-        return Task.FromResult(new Subscription(gatewayId, _watermark, GrainContext.Address.SiloAddress!));
+        // A gateway new to this activation may have missed publications: hand it what they carried for it.
+        WatchEvent[] missed = [];
+        string[] lost = [];
+        var allLost = false;
+        if (_gateways.TryAdd(gatewayId, observer))
+        {
+            missed = _missed.Remove(gatewayId, out var events) ? [.. events] : [];
+            lost = [.. _lostWatches];
+            allLost = _overflowed.Remove(gatewayId);
+        }
+        else
+        {
+            _gateways[gatewayId] = observer;
+        }
+
+        return Task.FromResult(new Subscription(gatewayId, _watermark, GrainContext.Address.SiloAddress!, missed, lost, allLost));
     }
 
     public async Task<WriteResult[]> Submit(WriteRequest[] batch)
@@ -276,13 +303,21 @@ public sealed partial class QuorumLogGrain(
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();
-        var loads = new List<Task>(subtrees.Count);
+        var loads = new List<(string Key, Task<bool> Fresh)>(subtrees.Count);
         foreach (var (key, nodes) in subtrees)
         {
-            loads.Add(GrainFactory.GetGrain<ISubtreeGrain>(key).Load(tree.Zxid, [.. nodes], key == SubtreePartitioner.RootKey ? topLevel : []));
+            loads.Add((key, GrainFactory.GetGrain<ISubtreeGrain>(key).Load(tree.Zxid, [.. nodes], key == SubtreePartitioner.RootKey ? topLevel : [])));
         }
 
-        await Task.WhenAll(loads);
+        await Task.WhenAll(loads.Select(l => l.Fresh));
+        foreach (var (key, fresh) in loads)
+        {
+            if (fresh.Result)
+            {
+                WatchesLost(key);
+            }
+        }
+
         LogRecovered(logger, snapshotZxid, replayed, tree.Zxid);
 
         // As ZooKeeper does on start-up, a replayed log is folded into a snapshot so the next start need not replay it.
@@ -318,19 +353,33 @@ public sealed partial class QuorumLogGrain(
     /// Loads one subtree grain: empty when the index has no top node for it (nothing to read), otherwise from
     /// storage, which at the end of a turn holds everything committed.
     /// </summary>
-    private async Task LoadSubtreeAsync(string key)
+    private async Task LoadSubtreeAsync(string key, long emptyThrough = 0)
     {
         var grain = GrainFactory.GetGrain<ISubtreeGrain>(key);
-        if (key != SubtreePartitioner.RootKey && _index.Get(key) is null)
+        bool fresh;
+        if (emptyThrough > 0 || (key != SubtreePartitioner.RootKey && _index.Get(key) is null))
         {
-            await grain.Load(_watermark, [], []);
-            return;
+            fresh = await grain.Load(emptyThrough > 0 ? emptyThrough : _watermark, [], []);
+        }
+        else
+        {
+            var (tree, _, _) = await ReadTreeAsync(forAppend: false, CancellationToken.None);
+            SnapshotNode[] nodes = [.. tree.Nodes.Values.Where(n => SubtreePartitioner.KeyFor(n.Path) == key)];
+            fresh = await grain.Load(tree.Zxid, nodes, key == SubtreePartitioner.RootKey ? tree.TopLevelNames() : []);
+            LogSubtreeLoaded(logger, key, nodes.Length, tree.Zxid);
         }
 
-        var (tree, _, _) = await ReadTreeAsync(forAppend: false, CancellationToken.None);
-        SnapshotNode[] nodes = [.. tree.Nodes.Values.Where(n => SubtreePartitioner.KeyFor(n.Path) == key)];
-        await grain.Load(tree.Zxid, nodes, key == SubtreePartitioner.RootKey ? tree.TopLevelNames() : []);
-        LogSubtreeLoaded(logger, key, nodes.Length, tree.Zxid);
+        if (fresh)
+        {
+            WatchesLost(key);
+        }
+    }
+
+    /// <summary>Records that a subtree's watches went with an earlier activation of its grain.</summary>
+    private void WatchesLost(string key)
+    {
+        _lostWatches.Add(key);
+        _lostWatchesToPublish.Add(key);
     }
 
     /// <summary>
@@ -348,7 +397,9 @@ public sealed partial class QuorumLogGrain(
             }
             catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
             {
-                await LoadSubtreeAsync(key);
+                // A batch that creates the subtree's top node starts it empty: nothing can exist under it before.
+                var creates = items[0].Change is { Kind: TreeChangeKind.Create } create && create.Path == key;
+                await LoadSubtreeAsync(key, creates ? items[0].Zxid - 1 : 0);
             }
             catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
             {
@@ -454,6 +505,34 @@ public sealed partial class QuorumLogGrain(
             }
         }
 
+        foreach (var (id, events) in perGateway)
+        {
+            if (!_gateways.ContainsKey(id) && !_overflowed.Contains(id))
+            {
+                if (!_missed.TryGetValue(id, out var missed))
+                {
+                    missed = [];
+                    _missed[id] = missed;
+                }
+
+                missed.AddRange(events.OrderBy(static e => e.Order));
+                if (missed.Count > MaxMissedEvents)
+                {
+                    // A gateway that stays away this long has most likely died with its silo; if it comes back, its
+                    // connections with watches must reconnect and SetWatches.
+                    _missed.Remove(id);
+                    _overflowed.Add(id);
+                }
+            }
+        }
+
+        string[]? lost = null;
+        if (_lostWatchesToPublish.Count > 0)
+        {
+            lost = [.. _lostWatchesToPublish];
+            _lostWatchesToPublish.Clear();
+        }
+
         var sends = new List<(int Id, Task Task)>(_gateways.Count);
         foreach (var (id, observer) in _gateways)
         {
@@ -465,7 +544,7 @@ public sealed partial class QuorumLogGrain(
                 events = [.. list];
             }
 
-            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed))));
+            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed, lost))));
         }
 
         foreach (var (id, task) in sends)

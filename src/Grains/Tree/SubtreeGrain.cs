@@ -16,7 +16,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     private readonly bool _skipAcl;
     private DataTree _tree = null!;
 
-    // A fresh activation knows nothing until the quorum-log grain loads it, or a batch creates its top node.
+    // A fresh activation knows nothing until the quorum-log grain loads it.
     private bool _loaded;
 
     // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
@@ -35,13 +35,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     public Task<WatchEvent[]> Apply(ApplyItem[] items)
     {
-        if (!_loaded)
-        {
-            // Nothing can exist under a top node before it is created, so a batch that creates it first needs no load.
-            _loaded = items is [{ Change: { Kind: TreeChangeKind.Create, Path: var path } }, ..] && path == this.GetPrimaryKeyString();
-            ThrowIfNotLoaded();
-        }
-
+        ThrowIfNotLoaded();
         var fired = new List<WatchEvent>();
         foreach (var item in items)
         {
@@ -54,12 +48,13 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.FromResult(fired.ToArray());
     }
 
-    public Task Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
+    public Task<bool> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
     {
+        var fresh = !_loaded;
         _tree.Load(zxid, nodes, rootChildren);
         _loaded = true;
         _loadedThrough = zxid;
-        return Task.CompletedTask;
+        return Task.FromResult(fresh);
     }
 
     public Task<SnapshotNode[]> Export()

@@ -30,6 +30,30 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         return srvr.Split('\n').Single(l => l.StartsWith("Mode: ", StringComparison.Ordinal))["Mode: ".Length..];
     }
 
+    /// <summary>Data-changed events until there are as many as expected or the connection closes (bounded).</summary>
+    private static async Task<HashSet<string>> CollectEventsAsync(ZkWireClient client, int expected)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (paths.Count < expected && !deadline.IsCancellationRequested)
+        {
+            while (client.Events.Reader.TryRead(out var e))
+            {
+                Assert.Equal(EventType.NodeDataChanged, e.Event.Type);
+                paths.Add(e.Event.Path);
+            }
+
+            if (paths.Count >= expected || client.Closed.IsCompleted)
+            {
+                break;
+            }
+
+            await Task.WhenAny(client.Events.Reader.WaitToReadAsync(deadline.Token).AsTask(), client.Closed, Task.Delay(Timeout.Infinite, deadline.Token));
+        }
+
+        return paths;
+    }
+
     private static async Task DisposeAllAsync(IEnumerable<SiloProcess> silos)
     {
         foreach (var silo in silos)
@@ -94,6 +118,18 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onLeader, "/eph-leader", [], CreateMode.Ephemeral)).Header.Err);
             Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/eph-follower", [], CreateMode.Ephemeral)).Header.Err);
             Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/load", [])).Header.Err);
+
+            // Data watches on twelve subtrees, whose grains are spread over the silos: some die with the leader's.
+            string[] watched = [.. Enumerable.Range(0, 12).Select(i => $"/w{i}")];
+            await using var watching = await ZkWireClient.ConnectAsync(followers[0].Port, timeoutMs: 10000);
+            var seen = 0L;
+            foreach (var path in watched)
+            {
+                Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, path, [])).Header.Err);
+                var (armed, _) = await watching.RequestAsync(OpCode.GetData, w => new PathWatchRequest(path, true).Write(w));
+                Assert.Equal(ErrorCode.Ok, armed.Err);
+                seen = Math.Max(seen, armed.Zxid);
+            }
 
             await using var writers = new ZkWireClients([.. await Task.WhenAll(followers.Select(f => ZkWireClient.ConnectAsync(f.Port, timeoutMs: 10000)))]);
             var acked = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
@@ -173,6 +209,27 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
 
             var newModes = await Task.WhenAll(followers.Select(ModeAsync));
             Assert.Contains("leader", newModes);
+
+            // No watch is lost silently: each fires, or its connection is closed so the client sets it again.
+            foreach (var path in watched)
+            {
+                Assert.Equal(ErrorCode.Ok, (await onFollower.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, [9], -1).Write(w))).Header.Err);
+            }
+
+            var fired = await CollectEventsAsync(watching, watched.Length);
+            if (fired.Count < watched.Length)
+            {
+                Assert.True(watching.Closed.IsCompleted, $"watches on {string.Join(", ", watched.Except(fired))} were lost on an open connection");
+                var resumed = watching.Session!;
+                await using var again = await ZkWireClient.ConnectAsync(followers[0].Port, 10000, resumed.SessionId, resumed.Passwd, seen);
+                List<string> rearm = [.. watched.Except(fired)];
+                var (set, _) = await again.RequestAsync(OpCode.SetWatches, w => new SetWatchesRequest(seen, rearm, [], [], null, null).Write(w), xid: Xids.SetWatches);
+                Assert.Equal(ErrorCode.Ok, set.Err);
+                fired.UnionWith(await CollectEventsAsync(again, rearm.Count));
+                output.WriteLine($"the watching connection was closed; SetWatches re-armed {rearm.Count} watches");
+            }
+
+            Assert.Equal(watched.Order(StringComparer.Ordinal), fired.Order(StringComparer.Ordinal));
         }
         finally
         {
