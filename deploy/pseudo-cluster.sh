@@ -44,7 +44,11 @@ start_postgres() {
   local bin
   bin=$(pg_bin)
   mkdir -p "$home/pg"
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$home/pg"
+  if [ "$(id -u)" -eq 0 ]; then
+    # PostgreSQL runs as the postgres user, which must be able to reach its directory.
+    chmod a+x "$home"
+    chown postgres:postgres "$home/pg"
+  fi
   if [ ! -f "$home/pg/data/PG_VERSION" ]; then
     as_postgres "$bin/initdb" -D "$home/pg/data" -A trust -U postgres -E UTF8 >"$home/pg/initdb.log"
   fi

@@ -236,20 +236,19 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     }
 
     /// <summary>
-    /// Closes the connections that set watches in subtrees whose grains lost them; the clients reconnect, resume
-    /// their sessions and SetWatches, which re-arms the watches and fires what changed meanwhile.
+    /// Closes the connections that set watches in an earlier incarnation of a subtree's grain; the clients
+    /// reconnect, resume their sessions and SetWatches, which re-arms the watches and fires what changed meanwhile.
     /// </summary>
-    private void CloseWatchersOf(string[] subtrees, bool all)
+    private void CloseWatchersOf(SubtreeIncarnation[] current, bool all)
     {
-        if (subtrees.Length == 0 && !all)
+        if (current.Length == 0 && !all)
         {
             return;
         }
 
         foreach (var connection in Connections.Values)
         {
-            var watched = connection.WatchedSubtrees;
-            if (watched.Count > 0 && (all || subtrees.Any(watched.Contains)))
+            if (all ? connection.WatchedSubtrees.Count > 0 : current.Any(connection.HasWatchesOutside))
             {
                 LogWatchesLost(_logger, connection.SessionId);
                 connection.Abort();

@@ -25,7 +25,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 {
     /// <summary>The connection's authenticated ids; replaced, never mutated, so requests share it.</summary>
     private Id[] _authIds = [];
-    private readonly ConcurrentDictionary<string, byte> _watchedSubtrees = new(StringComparer.Ordinal);
+    // The subtrees this connection set watches in, with the incarnation of the grain that holds them.
+    private readonly ConcurrentDictionary<string, Guid> _watchedSubtrees = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
     private Task<WriteResult>? _lastWrite;
     private long _highestZxid;
@@ -49,6 +50,10 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     /// <summary>The subtree grains in which this connection has set watches.</summary>
     public ICollection<string> WatchedSubtrees => _watchedSubtrees.Keys;
+
+    /// <summary>Whether this connection set watches in an incarnation of the subtree's grain other than the current one.</summary>
+    public bool HasWatchesOutside(SubtreeIncarnation current) =>
+        _watchedSubtrees.TryGetValue(current.Key, out var incarnation) && incarnation != current.Incarnation;
 
     /// <summary>Whether the client sent closeSession (or failed auth) and the connection is ending by itself.</summary>
     public bool CloseRequested => _closeRequested;
@@ -393,6 +398,20 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         return new Reply(result.Zxid, result.Err, result.Body);
     });
 
+    /// <summary>
+    /// Records where this connection's watches in a subtree live. A grain seen in a new incarnation means the
+    /// watches set in the earlier one are gone: the connection closes, and its client reconnects and sets them again.
+    /// </summary>
+    private void NoteWatches(string key, Guid incarnation)
+    {
+        var previous = _watchedSubtrees.GetOrAdd(key, incarnation);
+        if (previous != incarnation)
+        {
+            _watchedSubtrees[key] = incarnation;
+            Abort();
+        }
+    }
+
     /// <summary>One read at the owning subtree grain, no older than anything the session has seen.</summary>
     private async Task<ReadResult> ReadSubtreeAsync(OpCode type, string path, bool watch, WatcherType watcherType = WatcherType.Any)
     {
@@ -403,13 +422,13 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
 
         var key = SubtreePartitioner.KeyFor(path);
-        if (watch)
-        {
-            _watchedSubtrees.TryAdd(key, 0);
-        }
-
         var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType);
         var result = await server.CallSubtreeAsync(key, grain => grain.Read(command));
+        if (watch)
+        {
+            NoteWatches(key, result.Incarnation);
+        }
+
         _highestZxid = Math.Max(_highestZxid, result.Zxid);
         return result;
     }
@@ -494,9 +513,10 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         var fired = new List<WatchEvent>();
         foreach (var (key, lists) in perSubtree)
         {
-            _watchedSubtrees.TryAdd(key, 0);
-            fired.AddRange(await server.CallSubtreeAsync(key, grain =>
-                grain.SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child])));
+            var result = await server.CallSubtreeAsync(key, grain =>
+                grain.SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
+            NoteWatches(key, result.Incarnation);
+            fired.AddRange(result.Fired);
         }
 
         return new Reply(min, ErrorCode.Ok, null, [.. fired]);

@@ -37,8 +37,9 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
 
 /// <summary>
 /// A gateway's registration: its id, the watermark it starts from, the silo that orders writes (the leader),
-/// the watch events for it that fired while it was not subscribed, and the subtrees whose watches were lost
-/// with a silo (or all, when events had to be dropped): connections watching them must reconnect and SetWatches.
+/// the watch events for it that fired while it was not subscribed, and the subtrees whose grains came back as
+/// new incarnations (or all subtrees, when events had to be dropped): connections with watches in an earlier
+/// incarnation must reconnect and SetWatches.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record Subscription(
@@ -46,7 +47,7 @@ public sealed record Subscription(
     [property: Id(1)] long Watermark,
     [property: Id(2)] SiloAddress Leader,
     [property: Id(3)] WatchEvent[] MissedEvents,
-    [property: Id(4)] string[] LostWatches,
+    [property: Id(4)] SubtreeIncarnation[] LostWatches,
     [property: Id(5)] bool AllWatchesLost);
 
 /// <summary>Counts the four-letter words report.</summary>

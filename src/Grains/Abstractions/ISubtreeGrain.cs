@@ -15,9 +15,9 @@ public interface ISubtreeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.
-    /// True when this activation was fresh: whatever watches the subtree had went with an earlier activation.
+    /// Returns this activation's incarnation when it was fresh (watches set in earlier ones are gone), else null.
     /// </summary>
-    Task<bool> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
+    Task<Guid?> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
 
     /// <summary>Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show.</summary>
     Task<SnapshotNode[]> Export();
@@ -26,7 +26,7 @@ public interface ISubtreeGrain : IGrainWithStringKey
     Task<ReadResult> Read(ReadCommand command);
 
     /// <summary>Re-arms watches after a reconnect; fires at once those whose nodes changed after relativeZxid.</summary>
-    Task<WatchEvent[]> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches);
+    Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches);
 
     /// <summary>Forgets every watch of a connection that has closed.</summary>
     Task RemoveWatcher(Watcher watcher);
@@ -49,6 +49,14 @@ public sealed record ReadCommand(
     [property: Id(4)] Watcher Watcher,
     [property: Id(5)] long MinZxid,
     [property: Id(6)] WatcherType WatcherType = WatcherType.Any);
+
+/// <summary>The events SetWatches fired at once, and the incarnation of the subtree grain that now holds the rest.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SetWatchesResult([property: Id(0)] WatchEvent[] Fired, [property: Id(1)] Guid Incarnation);
+
+/// <summary>A subtree grain's current incarnation: watches set in any other one are gone.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct SubtreeIncarnation([property: Id(0)] string Key, [property: Id(1)] Guid Incarnation);
 
 /// <summary>Counts of one subtree grain.</summary>
 [GenerateSerializer, Immutable]

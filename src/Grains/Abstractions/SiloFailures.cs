@@ -3,7 +3,7 @@ namespace OrleansCoord.Grains.Abstractions;
 /// <summary>How callers of grains tell a silo that died from a real error, and how long they wait for membership to notice.</summary>
 public static class SiloFailures
 {
-    /// <summary>Enough attempts to outlast failure detection (two missed one-second probes plus a table refresh).</summary>
+    /// <summary>Enough attempts (10 s in all) to outlast failure detection, which declares a silo dead within about 2 s.</summary>
     public const int Attempts = 40;
 
     public static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(250);

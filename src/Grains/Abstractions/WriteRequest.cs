@@ -19,12 +19,16 @@ public readonly record struct WriteResult(
     [property: Id(1)] ErrorCode Err,
     [property: Id(2)] byte[]? Body);
 
-/// <summary>The outcome of a read: the zxid whose state it reflects, the error, and the encoded reply body.</summary>
+/// <summary>
+/// The outcome of a read: the zxid whose state it reflects, the error, the encoded reply body, and the
+/// incarnation of the subtree grain that answered (a watch it set lives and dies with that incarnation).
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct ReadResult(
     [property: Id(0)] long Zxid,
     [property: Id(1)] ErrorCode Err,
-    [property: Id(2)] byte[]? Body);
+    [property: Id(2)] byte[]? Body,
+    [property: Id(3)] Guid Incarnation = default);
 
 /// <summary>A session as the quorum-log grain knows it, for the gateway's handshake; SessionId 0 when unknown.</summary>
 [GenerateSerializer, Immutable]

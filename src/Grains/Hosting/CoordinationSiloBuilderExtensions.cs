@@ -57,9 +57,9 @@ public static class CoordinationSiloBuilderExtensions
         });
         builder.Configure<ClusterMembershipOptions>(o =>
         {
-            // A silo that misses two one-second probes is suspected; one vote declares it dead, which a cluster
+            // A silo that misses two half-second probes is suspected; one vote declares it dead, which a cluster
             // of two or three silos needs, and the table is re-read often so the others learn it fast.
-            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.ProbeTimeout = TimeSpan.FromMilliseconds(500);
             o.NumMissedProbesLimit = 2;
             o.NumVotesForDeathDeclaration = 1;
             o.TableRefreshTimeout = TimeSpan.FromSeconds(2);

@@ -30,9 +30,9 @@ public sealed partial class QuorumLogGrain(
     private readonly Dictionary<int, List<WatchEvent>> _missed = [];
     private readonly HashSet<int> _overflowed = [];
 
-    // Subtrees whose grains came back fresh, their watches gone: all of them since activation, and those not yet published.
-    private readonly HashSet<string> _lostWatches = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _lostWatchesToPublish = new(StringComparer.Ordinal);
+    // Subtrees whose grains came back as new incarnations, watches gone: all since activation, and those not yet published.
+    private readonly Dictionary<string, Guid> _lostWatches = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Guid> _lostWatchesToPublish = new(StringComparer.Ordinal);
     private int _txnsSinceSnapshot;
     private bool _snapshotting;
     private bool _broken;
@@ -76,12 +76,12 @@ public sealed partial class QuorumLogGrain(
 
         // A gateway new to this activation may have missed publications: hand it what they carried for it.
         WatchEvent[] missed = [];
-        string[] lost = [];
+        SubtreeIncarnation[] lost = [];
         var allLost = false;
         if (_gateways.TryAdd(gatewayId, observer))
         {
             missed = _missed.Remove(gatewayId, out var events) ? [.. events] : [];
-            lost = [.. _lostWatches];
+            lost = [.. _lostWatches.Select(static l => new SubtreeIncarnation(l.Key, l.Value))];
             allLost = _overflowed.Remove(gatewayId);
         }
         else
@@ -303,7 +303,7 @@ public sealed partial class QuorumLogGrain(
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();
-        var loads = new List<(string Key, Task<bool> Fresh)>(subtrees.Count);
+        var loads = new List<(string Key, Task<Guid?> Fresh)>(subtrees.Count);
         foreach (var (key, nodes) in subtrees)
         {
             loads.Add((key, GrainFactory.GetGrain<ISubtreeGrain>(key).Load(tree.Zxid, [.. nodes], key == SubtreePartitioner.RootKey ? topLevel : [])));
@@ -312,10 +312,7 @@ public sealed partial class QuorumLogGrain(
         await Task.WhenAll(loads.Select(l => l.Fresh));
         foreach (var (key, fresh) in loads)
         {
-            if (fresh.Result)
-            {
-                WatchesLost(key);
-            }
+            WatchesLost(key, fresh.Result);
         }
 
         LogRecovered(logger, snapshotZxid, replayed, tree.Zxid);
@@ -356,7 +353,7 @@ public sealed partial class QuorumLogGrain(
     private async Task LoadSubtreeAsync(string key, long emptyThrough = 0)
     {
         var grain = GrainFactory.GetGrain<ISubtreeGrain>(key);
-        bool fresh;
+        Guid? fresh;
         if (emptyThrough > 0 || (key != SubtreePartitioner.RootKey && _index.Get(key) is null))
         {
             fresh = await grain.Load(emptyThrough > 0 ? emptyThrough : _watermark, [], []);
@@ -369,17 +366,17 @@ public sealed partial class QuorumLogGrain(
             LogSubtreeLoaded(logger, key, nodes.Length, tree.Zxid);
         }
 
-        if (fresh)
-        {
-            WatchesLost(key);
-        }
+        WatchesLost(key, fresh);
     }
 
-    /// <summary>Records that a subtree's watches went with an earlier activation of its grain.</summary>
-    private void WatchesLost(string key)
+    /// <summary>Records that a subtree's grain is a new incarnation: watches set in earlier ones are gone.</summary>
+    private void WatchesLost(string key, Guid? incarnation)
     {
-        _lostWatches.Add(key);
-        _lostWatchesToPublish.Add(key);
+        if (incarnation is { } current)
+        {
+            _lostWatches[key] = current;
+            _lostWatchesToPublish[key] = current;
+        }
     }
 
     /// <summary>
@@ -526,10 +523,10 @@ public sealed partial class QuorumLogGrain(
             }
         }
 
-        string[]? lost = null;
+        SubtreeIncarnation[]? lost = null;
         if (_lostWatchesToPublish.Count > 0)
         {
-            lost = [.. _lostWatchesToPublish];
+            lost = [.. _lostWatchesToPublish.Select(static l => new SubtreeIncarnation(l.Key, l.Value))];
             _lostWatchesToPublish.Clear();
         }
 

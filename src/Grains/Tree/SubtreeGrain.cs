@@ -19,6 +19,9 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     // A fresh activation knows nothing until the quorum-log grain loads it.
     private bool _loaded;
 
+    // Tells this activation from earlier ones of the same subtree, whose watches died with them.
+    private readonly Guid _incarnation = Guid.NewGuid();
+
     // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
     private long _loadedThrough;
 
@@ -48,13 +51,13 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.FromResult(fired.ToArray());
     }
 
-    public Task<bool> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
+    public Task<Guid?> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
     {
         var fresh = !_loaded;
         _tree.Load(zxid, nodes, rootChildren);
         _loaded = true;
         _loadedThrough = zxid;
-        return Task.FromResult(fresh);
+        return Task.FromResult<Guid?>(fresh ? _incarnation : null);
     }
 
     public Task<SnapshotNode[]> Export()
@@ -132,7 +135,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         }
     }
 
-    public Task<WatchEvent[]> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches)
+    public Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches)
     {
         ThrowIfNotLoaded();
 
@@ -154,7 +157,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             Rearm(path, _tree.Get(path) is { } node ? (node.Stat.Pzxid > relativeZxid ? EventType.NodeChildrenChanged : null) : EventType.NodeDeleted, _tree.Watches.AddChildWatch);
         }
 
-        return Task.FromResult(fired.ToArray());
+        return Task.FromResult(new SetWatchesResult([.. fired], _incarnation));
 
         void Rearm(string path, EventType? missed, Action<string, Watcher> add)
         {
@@ -195,13 +198,13 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         : !AclChecker.IsAllowed(node.Acl, command.AuthIds, perm, _skipAcl) ? ErrorCode.NoAuth
         : null;
 
-    private static Task<ReadResult> Reply(long zxid, Action<JuteWriter> write)
+    private Task<ReadResult> Reply(long zxid, Action<JuteWriter> write)
     {
         var output = new ArrayBufferWriter<byte>(128);
         write(new JuteWriter(output));
-        return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray()));
+        return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray(), _incarnation));
     }
 
     /// <summary>A reply without a body: an error, or the bare OK of checkWatches and removeWatches.</summary>
-    private static Task<ReadResult> Bodiless(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null));
+    private Task<ReadResult> Bodiless(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null, _incarnation));
 }
