@@ -29,7 +29,7 @@ builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
 builder.UseOrleans(silo =>
 {
-    silo.AddCoordination(cfg.Configure);
+    silo.AddCoordination(cfg.Configure, cfg.PeerType);
     if (cfg.UsePostgres)
     {
         // Every silo on the same database and cluster id joins one cluster: standalone, pseudo-cluster or cluster.

@@ -65,9 +65,18 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
                     batch[i].Result.TrySetResult(results[i]);
                 }
             }
+            catch (Exception ex) when (SiloFailures.IsTransient(ex))
+            {
+                // The silo ordering writes died with the batch in flight: it may or may not have committed. ZooKeeper
+                // says so with a connection loss, after which clients reconnect and their retry policies decide.
+                foreach (var (_, result) in batch)
+                {
+                    result.TrySetException(new WriteOutcomeUnknownException(ex));
+                }
+            }
             catch (Exception)
             {
-                // The ordering service could not be reached: clients see a system error, not a hang.
+                // The ordering service refused the batch (storage unreachable): clients see a system error, not a hang.
                 foreach (var (_, result) in batch)
                 {
                     result.TrySetResult(new WriteResult(watermark.Value, ErrorCode.SystemError, null));

@@ -30,8 +30,11 @@ public sealed class GatewayOptions
     /// <summary>4lw.commands.whitelist: the four-letter words answered; "*" for all.</summary>
     public IReadOnlySet<string> FourLetterWordWhitelist { get; set; } = new HashSet<string>(StringComparer.Ordinal) { "srvr" };
 
-    /// <summary>False when the silo is a member of a cluster (PostgreSQL storage); srvr then reports leader or follower.</summary>
+    /// <summary>False when the silo is a member of a cluster (PostgreSQL storage); srvr then reports leader, follower or observer.</summary>
     public bool Standalone { get; set; } = true;
+
+    /// <summary>zoo.cfg peerType=observer: this silo never orders writes.</summary>
+    public bool Observer { get; set; }
 
     public string DataDir { get; set; } = "";
 

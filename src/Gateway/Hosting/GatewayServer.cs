@@ -61,9 +61,13 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
     /// <summary>
     /// ZooKeeper's server state as srvr and stat print it: standalone, or in a cluster leader when the
-    /// quorum-log grain runs in this silo and follower otherwise.
+    /// quorum-log grain runs in this silo, observer on a silo that may never host it, and follower otherwise.
     /// </summary>
-    public string Mode => Options.Standalone ? "standalone" : Leader is not null && Leader.Equals(_localSilo) ? "leader" : "follower";
+    public string Mode =>
+        Options.Standalone ? "standalone"
+        : Leader is not null && Leader.Equals(_localSilo) ? "leader"
+        : Options.Observer ? "observer"
+        : "follower";
 
     /// <summary>
     /// Calls the subtree grain of a key. One activated afresh (its silo died, or the key was never read) is

@@ -6,6 +6,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using OrleansCoord.Gateway.Admin;
+using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Security;
@@ -313,10 +314,20 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         _lastWrite = write;
         return ToReply(write);
 
-        static async Task<Reply> ToReply(Task<WriteResult> write)
+        async Task<Reply> ToReply(Task<WriteResult> write)
         {
-            var result = await write;
-            return new Reply(result.Zxid, result.Err, result.Body);
+            try
+            {
+                var result = await write;
+                return new Reply(result.Zxid, result.Err, result.Body);
+            }
+            catch (WriteOutcomeUnknownException)
+            {
+                // As a ZooKeeper follower does when its leader dies: the client loses the connection, reconnects,
+                // resumes its session and learns its write's fate by reading.
+                Abort();
+                return new Reply(server.Watermark.Value, ErrorCode.ConnectionLoss);
+            }
         }
     }
 

@@ -6,7 +6,9 @@ namespace OrleansCoord.Grains.Abstractions;
 
 /// <summary>
 /// Owns one part of the znode tree (data, stats, ACLs, children and watches), applies committed changes
-/// in zxid order and serves reads. The key is the subtree's root path (see SubtreePartitioner).
+/// in zxid order and serves reads. The key is the subtree's root path (see SubtreePartitioner). Until the
+/// quorum-log grain loads an activation, it answers every call but Load and RemoveWatcher with
+/// <see cref="SubtreeNotLoadedException"/>.
 /// </summary>
 public interface ISubtreeGrain : IGrainWithStringKey
 {

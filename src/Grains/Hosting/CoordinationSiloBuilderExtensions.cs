@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Grains.Storage.Postgres;
 
@@ -8,9 +10,14 @@ namespace OrleansCoord.Grains.Hosting;
 /// <summary>Registers the coordination grains' services on a silo.</summary>
 public static class CoordinationSiloBuilderExtensions
 {
-    /// <summary>Adds the coordination core; storage comes from a <c>Use*Storage</c> call.</summary>
-    public static ISiloBuilder AddCoordination(this ISiloBuilder builder, Action<CoordinationOptions>? configure = null)
+    /// <summary>
+    /// Adds the coordination core; storage comes from a <c>Use*Storage</c> call. An observer silo never hosts the
+    /// quorum-log grain.
+    /// </summary>
+    public static ISiloBuilder AddCoordination(this ISiloBuilder builder, Action<CoordinationOptions>? configure = null, PeerType peerType = PeerType.Participant)
     {
+        builder.UseSiloMetadata(new Dictionary<string, string> { [ParticipantsOnlyPlacementFilterDirector.PeerTypeKey] = peerType.ToString() });
+        builder.Services.AddPlacementFilter<ParticipantsOnlyPlacementFilter, ParticipantsOnlyPlacementFilterDirector>(ServiceLifetime.Singleton);
         builder.Services.AddOptions<CoordinationOptions>()
             .Configure(o => configure?.Invoke(o))
             .Validate(o => o.SnapCount >= 2, "snapCount must be at least 2")

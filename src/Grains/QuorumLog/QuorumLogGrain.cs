@@ -8,7 +8,8 @@ using OrleansCoord.Protocol;
 
 namespace OrleansCoord.Grains.QuorumLog;
 
-/// <summary>ZooKeeper's leader as a grain; see <see cref="IQuorumLogGrain"/>.</summary>
+/// <summary>ZooKeeper's leader as a grain; see <see cref="IQuorumLogGrain"/>. Observer silos never host it.</summary>
+[ParticipantsOnly]
 public sealed partial class QuorumLogGrain(
     ITxnLog log,
     ISnapshotStore snapshots,

@@ -25,7 +25,7 @@ public sealed class ZooCfg
         "initLimit", "syncLimit",
         "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
         "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
-        "peerType", "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
+        "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
         "audit.enable", "digest.enabled", "enforceQuota",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
@@ -37,7 +37,7 @@ public sealed class ZooCfg
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
-        "orleans.clusterId", "orleans.advertisedAddress",
+        "orleans.clusterId", "orleans.advertisedAddress", "peerType",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -95,6 +95,9 @@ public sealed class ZooCfg
     /// <summary>The address other silos reach this one at.</summary>
     public IPAddress AdvertisedAddress { get; private set; } = IPAddress.Loopback;
 
+    /// <summary>peerType: a participant may order writes; an observer only serves clients and holds data.</summary>
+    public PeerType PeerType { get; private set; } = PeerType.Participant;
+
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
@@ -136,6 +139,7 @@ public sealed class ZooCfg
         o.DataDir = DataDir;
         o.DataLogDir = DataLogDir;
         o.Standalone = !UsePostgres;
+        o.Observer = PeerType == PeerType.Observer;
     }
 
     /// <summary>The keys the PostgreSQL storage obeys.</summary>
@@ -305,6 +309,14 @@ public sealed class ZooCfg
                 case "postgres.connectionString":
                     PostgresConnectionString = NonEmpty(key, value);
                     break;
+                case "peerType":
+                    PeerType = value switch
+                    {
+                        "participant" => PeerType.Participant,
+                        "observer" => PeerType.Observer,
+                        _ => throw new ZooCfgException(key, $"'{value}' is not participant or observer"),
+                    };
+                    break;
                 case "orleans.clusterId":
                     ClusterId = NonEmpty(key, value);
                     break;
@@ -331,6 +343,11 @@ public sealed class ZooCfg
         if (MinSessionTimeout > 0 && MaxSessionTimeout > 0 && MinSessionTimeout > MaxSessionTimeout)
         {
             throw new ZooCfgException("minSessionTimeout", $"{MinSessionTimeout} is larger than maxSessionTimeout {MaxSessionTimeout}");
+        }
+
+        if (PeerType == PeerType.Observer && !UsePostgres)
+        {
+            throw new ZooCfgException("peerType", "an observer needs a cluster to observe (storage=postgres)");
         }
 
         if (UsePostgres && PostgresConnectionString.Length == 0)
