@@ -27,22 +27,31 @@ builder.Logging.AddFilter("Orleans", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
-builder.UseOrleans(silo =>
+if (cfg.GatewayOnly)
 {
-    silo.AddCoordination(cfg.Configure, cfg.PeerType);
-    if (cfg.UsePostgres)
+    // A gateway of its own: an Orleans client of the cluster's silos, scaling connections apart from them.
+    builder.UseOrleansClient(client => client.UsePostgresClustering(cfg.ClusterId, cfg.Configure));
+    builder.Services.AddOptions<CoordinationOptions>().Configure(cfg.Configure);
+}
+else
+{
+    builder.UseOrleans(silo =>
     {
-        // Every silo on the same database and cluster id joins one cluster: standalone, pseudo-cluster or cluster.
-        silo.ConfigureEndpoints(cfg.AdvertisedAddress, FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort), listenOnAnyHostAddress: false);
-        silo.UsePostgresStorage(cfg.Configure);
-        silo.UsePostgresClustering(cfg.ClusterId);
-    }
-    else
-    {
-        silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
-        silo.UseFileStorage(cfg.Configure);
-    }
-});
+        silo.AddCoordination(cfg.Configure, cfg.PeerType);
+        if (cfg.UsePostgres)
+        {
+            // Every silo on the same database and cluster id joins one cluster: standalone, pseudo-cluster or cluster.
+            silo.ConfigureEndpoints(cfg.AdvertisedAddress, FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort), listenOnAnyHostAddress: false);
+            silo.UsePostgresStorage(cfg.Configure);
+            silo.UsePostgresClustering(cfg.ClusterId);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort));
+            silo.UseFileStorage(cfg.Configure);
+        }
+    });
+}
 
 var gateway = new GatewayOptions();
 cfg.Configure(gateway);
@@ -61,7 +70,9 @@ var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAdd
 var port = new Uri(address).Port;
 
 // Tests and scripts wait for this line, which also gives the port when clientPort is 0.
-var mode = cfg.UsePostgres ? $"cluster {cfg.ClusterId}, txn log in PostgreSQL" : $"standalone, dataDir {cfg.DataDir}";
+var mode = cfg.GatewayOnly ? $"gateway of cluster {cfg.ClusterId}"
+    : cfg.UsePostgres ? $"cluster {cfg.ClusterId}, txn log in PostgreSQL"
+    : $"standalone, dataDir {cfg.DataDir}";
 Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} ({mode})");
 await app.WaitForShutdownAsync();
 return 0;

@@ -49,7 +49,7 @@ public sealed partial class QuorumLogGrain(
         // Gateway ids of earlier activations live on in connection ids; start this epoch's ids elsewhere.
         _nextGatewayId = (int)(epoch & 0xFF) << 12;
 
-        // Subtree grains are loaded only here; until they can reload themselves, this activation lives with the silo.
+        // Another activation would read all of storage again and take a new epoch: this one lives as long as its silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         var tick = TimeSpan.FromMilliseconds(Math.Max(_options.TickTime / 2, 50));
         this.RegisterGrainTimer(ExpireSessionsAsync, tick, tick);

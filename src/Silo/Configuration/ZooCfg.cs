@@ -37,7 +37,7 @@ public sealed class ZooCfg
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
-        "orleans.clusterId", "orleans.advertisedAddress", "peerType",
+        "orleans.clusterId", "orleans.advertisedAddress", "peerType", "orleans.role",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -98,6 +98,9 @@ public sealed class ZooCfg
     /// <summary>peerType: a participant may order writes; an observer only serves clients and holds data.</summary>
     public PeerType PeerType { get; private set; } = PeerType.Participant;
 
+    /// <summary>orleans.role=gateway: this process only serves clients, as an Orleans client of a cluster's silos.</summary>
+    public bool GatewayOnly { get; private set; }
+
     public int SiloPort { get; private set; }
 
     public int OrleansGatewayPort { get; private set; }
@@ -139,7 +142,7 @@ public sealed class ZooCfg
         o.DataDir = DataDir;
         o.DataLogDir = DataLogDir;
         o.Standalone = !UsePostgres;
-        o.Observer = PeerType == PeerType.Observer;
+        o.Observer = PeerType == PeerType.Observer || GatewayOnly;
     }
 
     /// <summary>The keys the PostgreSQL storage obeys.</summary>
@@ -317,6 +320,14 @@ public sealed class ZooCfg
                         _ => throw new ZooCfgException(key, $"'{value}' is not participant or observer"),
                     };
                     break;
+                case "orleans.role":
+                    GatewayOnly = value switch
+                    {
+                        "silo" => false,
+                        "gateway" => true,
+                        _ => throw new ZooCfgException(key, $"'{value}' is not silo or gateway"),
+                    };
+                    break;
                 case "orleans.clusterId":
                     ClusterId = NonEmpty(key, value);
                     break;
@@ -348,6 +359,11 @@ public sealed class ZooCfg
         if (PeerType == PeerType.Observer && !UsePostgres)
         {
             throw new ZooCfgException("peerType", "an observer needs a cluster to observe (storage=postgres)");
+        }
+
+        if (GatewayOnly && !UsePostgres)
+        {
+            throw new ZooCfgException("orleans.role", "a gateway needs a cluster to serve (storage=postgres)");
         }
 
         if (UsePostgres && PostgresConnectionString.Length == 0)

@@ -7,8 +7,8 @@ using OrleansCoord.Tests.Infrastructure;
 
 namespace OrleansCoord.Tests.Cluster;
 
-/// <summary>deploy/pseudo-cluster.sh as an operator runs it: start, status, use, stop.</summary>
-public sealed class DeployScriptTests
+/// <summary>The deploy scripts as an operator runs them: start, status, use, stop.</summary>
+public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private static int[] FreePorts(int count)
     {
@@ -17,6 +17,43 @@ public sealed class DeployScriptTests
         var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
         listeners.ForEach(l => l.Stop());
         return ports;
+    }
+
+    [Fact]
+    public async Task The_cluster_script_starts_a_silo_per_host_reports_modes_and_stops_them()
+    {
+        // ssh is replaced by a script that runs the command here: every "host" is this one, on its own port.
+        var state = Path.Combine(Path.GetTempPath(), "orleanscoord-cluster", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(state);
+        var ports = FreePorts(3);
+        var hosts = Path.Combine(state, "hosts");
+        await File.WriteAllTextAsync(hosts, $"# host clientPort peerType\n127.0.0.1 {ports[0]}\n127.0.0.1 {ports[1]} participant\n127.0.0.1 {ports[2]} observer\n");
+        string[] env =
+        [
+            "env", $"OC_CONNECTION={await fixture.Server.CreateDatabaseAsync()}", "OC_CLUSTER_ID=overssh",
+            $"OC_REMOTE_DIR={Path.GetDirectoryName(Repository.SiloDll)}", $"OC_REMOTE_STATE={state}",
+            $"OC_SSH={Path.Combine(Repository.E2e, "local_ssh.sh")}", "bash", Path.Combine(Repository.Root, "deploy", "cluster.sh"), hosts,
+        ];
+        Task<ExternalCommand.Result> Run(string command) => ExternalCommand.RunAsync(env[0], [.. env[1..], command], TimeSpan.FromMinutes(5));
+        try
+        {
+            var started = await Run("start");
+            Assert.True(started.ExitCode == 0, started.Output);
+            var modes = (await Run("status")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.LastIndexOf(' ') + 1)..]).ToList();
+            Assert.Equal("observer", modes[2]);
+            Assert.Equal(["follower", "leader"], modes.Take(2).Order(StringComparer.Ordinal));
+
+            await using var client = await ZkWireClient.ConnectAsync(ports[2]);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(client, "/over-ssh", [1])).Header.Err);
+        }
+        finally
+        {
+            var stopped = await Run("stop");
+            Assert.True(stopped.ExitCode == 0, stopped.Output);
+            var status = await Run("status");
+            Assert.Equal(3, status.Output.Split('\n').Count(l => l.EndsWith("not running", StringComparison.Ordinal)));
+            Directory.Delete(state, recursive: true);
+        }
     }
 
     [Fact]

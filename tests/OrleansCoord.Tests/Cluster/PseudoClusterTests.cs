@@ -93,6 +93,41 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         }
     }
 
+    [Fact]
+    public async Task A_gateway_process_of_its_own_serves_the_clusters_tree()
+    {
+        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "gatewayed"];
+        var processes = new List<SiloProcess>();
+        try
+        {
+            processes.Add(await SiloProcess.StartAsync(args));
+            processes.Add(await SiloProcess.StartAsync([.. args, "--orleans.role", "gateway"]));
+            var (silo, gateway) = (processes[0], processes[1]);
+            Assert.Equal("observer", await ModeAsync(gateway));
+
+            await using var viaGateway = await ZkWireClient.ConnectAsync(gateway.Port);
+            await using var viaSilo = await ZkWireClient.ConnectAsync(silo.Port);
+            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(viaGateway, "/via-gateway", [5], CreateMode.Ephemeral)).Header.Err);
+            var (watch, _) = await viaGateway.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/via-gateway", true).Write(w));
+            Assert.Equal(ErrorCode.Ok, watch.Err);
+
+            Assert.Equal(ErrorCode.Ok, (await viaSilo.RequestAsync(OpCode.Sync, w => new PathRequest("/via-gateway").Write(w))).Header.Err);
+            var (read, body) = await viaSilo.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/via-gateway", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, read.Err);
+            var stat = ZkWireClient.Decode(body, GetDataResponse.Read).Stat;
+            Assert.Equal(viaGateway.Session!.SessionId, stat.EphemeralOwner);
+
+            var (set, _) = await viaSilo.RequestAsync(OpCode.SetData, w => new SetDataRequest("/via-gateway", [6], -1).Write(w));
+            Assert.Equal(ErrorCode.Ok, set.Err);
+            var (e, _) = await viaGateway.Events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal((EventType.NodeDataChanged, "/via-gateway"), (e.Type, e.Path));
+        }
+        finally
+        {
+            await DisposeAllAsync(processes);
+        }
+    }
+
     private static async Task<string> ModeAsync(SiloProcess silo)
     {
         // A silo that cannot reach the quorum-log grain answers without a Mode line, as ZooKeeper does when it is
