@@ -32,6 +32,15 @@ public sealed partial class FileSnapshotStore(IOptions<FileStorageOptions> optio
 
     public Task<TreeSnapshot?> LoadLatestAsync(CancellationToken cancellationToken)
     {
+        // A snapshot being written when the server died never got its name; nothing will finish it.
+        if (System.IO.Directory.Exists(Directory))
+        {
+            foreach (var unfinished in System.IO.Directory.EnumerateFiles(Directory, Prefix + "*.tmp"))
+            {
+                File.Delete(unfinished);
+            }
+        }
+
         var snapshots = ZxidFileNames.List(Directory, Prefix);
         for (var i = snapshots.Count - 1; i >= 0; i--)
         {

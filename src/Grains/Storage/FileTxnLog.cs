@@ -64,18 +64,24 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
                 continue;
             }
 
-            var cut = ReadSegment(segments[i].Path, ref previous, afterZxid, replay);
-            if (cut is { } offset)
+            var (end, clean) = ReadSegment(segments[i].Path, ref previous, afterZxid, replay);
+            if (!clean)
             {
                 if (!last)
                 {
-                    throw new InvalidDataException($"txn log segment {segments[i].Path} is corrupt at offset {offset} and later segments exist; refusing to serve past it");
+                    throw new InvalidDataException($"txn log segment {segments[i].Path} is corrupt at offset {end} and later segments exist; refusing to serve past it");
                 }
 
                 if (cutTornTail)
                 {
-                    TruncateTornTail(segments[i].Path, offset);
+                    TruncateTornTail(segments[i].Path, end);
                 }
+            }
+            else if (last && cutTornTail && end < new FileInfo(segments[i].Path).Length)
+            {
+                // Appends go to a new segment after a restart: give this one's unused preallocation back.
+                using var file = File.OpenHandle(segments[i].Path, FileMode.Open, FileAccess.Write);
+                RandomAccess.SetLength(file, end);
             }
         }
 
@@ -176,15 +182,18 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
 
     public void Dispose() => CloseSegment();
 
-    /// <summary>Replays a segment's records; returns the offset of the first bad record, or null when it reads clean.</summary>
-    private static long? ReadSegment(string path, ref long previous, long afterZxid, Action<Txn> replay)
+    /// <summary>
+    /// Replays a segment's records; returns where reading stopped and whether that is a clean end (the
+    /// preallocated zeros or the end of the file) rather than a bad record.
+    /// </summary>
+    private static (long End, bool Clean) ReadSegment(string path, ref long previous, long afterZxid, Action<Txn> replay)
     {
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < HeaderLength
             || BinaryPrimitives.ReadUInt32BigEndian(bytes) != Magic
             || BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4)) != FormatVersion)
         {
-            return 0;
+            return (0, false);
         }
 
         var offset = (long)HeaderLength;
@@ -193,18 +202,18 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
             var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan((int)offset));
             if (length == 0)
             {
-                return null;
+                return (offset, true);
             }
 
             if (length < 0 || offset + RecordHeaderLength + length > bytes.Length)
             {
-                return offset;
+                return (offset, false);
             }
 
             var payload = bytes.AsSpan((int)offset + RecordHeaderLength, length);
             if (BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)offset + 4)) != Crc32C.Append(0, payload))
             {
-                return offset;
+                return (offset, false);
             }
 
             Txn txn;
@@ -215,12 +224,12 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
             }
             catch (JuteException)
             {
-                return offset;
+                return (offset, false);
             }
 
             if (txn.Zxid <= previous)
             {
-                return offset;
+                return (offset, false);
             }
 
             previous = txn.Zxid;
@@ -232,7 +241,7 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
             offset += RecordHeaderLength + length;
         }
 
-        return offset == bytes.Length ? null : offset;
+        return (offset, offset == bytes.Length);
     }
 
     private void TruncateTornTail(string path, long offset)
@@ -293,7 +302,22 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
 
     private void CloseSegment()
     {
-        _segment?.Dispose();
+        if (_segment is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Nothing is appended to a closed segment again: give its unused preallocation back.
+            RandomAccess.SetLength(_segment, _position);
+        }
+        catch (IOException)
+        {
+            // Only disk space is at stake; a reader stops at the zeros either way.
+        }
+
+        _segment.Dispose();
         _segment = null;
     }
 

@@ -64,9 +64,14 @@ public sealed class FileSnapshotStoreTests : IDisposable
         bytes[bytes.Length / 2] ^= 1;
         File.WriteAllBytes(newest, bytes);
 
+        // A snapshot cut off mid-write by a crash is never read and is cleared away.
+        var unfinished = Path.Combine(_dir, "snapshots", "snapshot.0000000000000030.tmp");
+        await File.WriteAllBytesAsync(unfinished, [1, 2, 3]);
+
         var read = await NewStore().LoadLatestAsync(CancellationToken.None);
         Assert.Equal(10, read?.Zxid);
         Assert.Equal(5, read?.Nodes.Count);
+        Assert.False(File.Exists(unfinished));
     }
 
     [Fact]

@@ -165,6 +165,30 @@ public sealed class FileTxnLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Unused_preallocation_is_given_back_when_a_segment_is_done()
+    {
+        using (var log = NewLog(preAllocKb: 64))
+        {
+            Replay(log);
+            await log.AppendAsync([Create(1, "/a")], CancellationToken.None);
+            Assert.Equal(64 * 1024, new FileInfo(Segments().Single()).Length);
+        }
+
+        var segment = Segments().Single();
+        var used = new FileInfo(segment).Length;
+        Assert.True(used < 1024, $"a closed segment still holds {used} bytes");
+
+        // A crash leaves the preallocated zeros behind; the next start trims them.
+        using (var file = File.OpenHandle(segment, FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.SetLength(file, 64 * 1024);
+        }
+
+        Assert.Single(Replay(NewLog()));
+        Assert.Equal(used, new FileInfo(segment).Length);
+    }
+
+    [Fact]
     public async Task An_append_that_does_not_follow_the_last_zxid_is_refused()
     {
         using var log = NewLog();
