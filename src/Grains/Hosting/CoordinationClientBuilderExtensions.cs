@@ -11,12 +11,8 @@ public static class CoordinationClientBuilderExtensions
     /// <summary>Finds the cluster's silos in its PostgreSQL membership table and keeps trying while none is up.</summary>
     public static IClientBuilder UsePostgresClustering(this IClientBuilder builder, string clusterId, Action<PostgresStorageOptions> configure)
     {
-        builder.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = clusterId;
-            o.ServiceId = "orleanscoord";
-        });
-        builder.Services.AddOptions<PostgresStorageOptions>().Configure(configure);
+        builder.Configure<ClusterOptions>(o => o.Identify(clusterId));
+        builder.Services.AddPostgresDataSource(configure);
         builder.Services.AddSingleton<IGatewayListProvider, PostgresGatewayListProvider>();
         builder.UseConnectionRetryFilter(static async (_, cancellationToken) =>
         {

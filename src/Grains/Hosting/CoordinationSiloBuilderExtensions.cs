@@ -42,10 +42,7 @@ public static class CoordinationSiloBuilderExtensions
     /// <summary>Keeps the txn log and snapshots in PostgreSQL (tables from deploy/postgres/orleanscoord.sql).</summary>
     public static ISiloBuilder UsePostgresStorage(this ISiloBuilder builder, Action<PostgresStorageOptions> configure)
     {
-        builder.Services.AddOptions<PostgresStorageOptions>()
-            .Configure(configure)
-            .Validate(o => o.ConnectionString.Length > 0, "postgres.connectionString must be set")
-            .ValidateOnStart();
+        builder.Services.AddPostgresDataSource(configure);
         builder.Services.AddSingleton<ITxnLog, PostgresTxnLog>();
         builder.Services.AddSingleton<ISnapshotStore, PostgresSnapshotStore>();
         return builder;
@@ -57,11 +54,7 @@ public static class CoordinationSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder UsePostgresClustering(this ISiloBuilder builder, string clusterId)
     {
-        builder.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = clusterId;
-            o.ServiceId = "orleanscoord";
-        });
+        builder.Configure<ClusterOptions>(o => o.Identify(clusterId));
         builder.Configure<ClusterMembershipOptions>(o =>
         {
             // A silo that misses two half-second probes is suspected; one vote declares it dead, which a cluster

@@ -30,6 +30,7 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
     private readonly FileStorageOptions _options = options.Value;
     private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
     private SafeFileHandle? _segment;
+    private SafeFileHandle? _lock;
     private long _position;
     private long _capacity;
     private long _lastZxid;
@@ -41,6 +42,7 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
     {
         CloseSegment();
         System.IO.Directory.CreateDirectory(Directory);
+        _lock ??= LockDirectory();
         _lastZxid = Scan(afterZxid, replay, cutTornTail: true, cancellationToken);
         _open = true;
         return ValueTask.FromResult(_lastZxid);
@@ -180,7 +182,27 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
         return Task.CompletedTask;
     }
 
-    public void Dispose() => CloseSegment();
+    public void Dispose()
+    {
+        CloseSegment();
+        _lock?.Dispose();
+    }
+
+    /// <summary>
+    /// Epochs keep zxids apart but cannot stop two processes appending to one directory: an exclusive lock
+    /// (flock) held for the log's lifetime does, and the kernel drops it when the process dies.
+    /// </summary>
+    private SafeFileHandle LockDirectory()
+    {
+        try
+        {
+            return File.OpenHandle(Path.Combine(Directory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"txn log directory {Directory} is in use by another server; servers must not share a dataLogDir", ex);
+        }
+    }
 
     /// <summary>
     /// Replays a segment's records; returns where reading stopped and whether that is a clean end (the

@@ -234,7 +234,7 @@ public sealed class ZooCfg
                     ClientPort = Int(key, value, 0, 65535);
                     break;
                 case "clientPortAddress":
-                    ClientPortAddress = IPAddress.TryParse(value, out var address) ? address : throw new ZooCfgException(key, $"'{value}' is not an IP address");
+                    ClientPortAddress = Address(key, value);
                     break;
                 case "tickTime":
                     TickTime = Int(key, value, 1, int.MaxValue);
@@ -302,37 +302,22 @@ public sealed class ZooCfg
                     ServerId = Int(key, value, 0, 255);
                     break;
                 case "storage":
-                    UsePostgres = value switch
-                    {
-                        "file" => false,
-                        "postgres" => true,
-                        _ => throw new ZooCfgException(key, $"'{value}' is not file or postgres"),
-                    };
+                    UsePostgres = OneOf(key, value, ("file", false), ("postgres", true));
                     break;
                 case "postgres.connectionString":
                     PostgresConnectionString = NonEmpty(key, value);
                     break;
                 case "peerType":
-                    PeerType = value switch
-                    {
-                        "participant" => PeerType.Participant,
-                        "observer" => PeerType.Observer,
-                        _ => throw new ZooCfgException(key, $"'{value}' is not participant or observer"),
-                    };
+                    PeerType = OneOf(key, value, ("participant", PeerType.Participant), ("observer", PeerType.Observer));
                     break;
                 case "orleans.role":
-                    GatewayOnly = value switch
-                    {
-                        "silo" => false,
-                        "gateway" => true,
-                        _ => throw new ZooCfgException(key, $"'{value}' is not silo or gateway"),
-                    };
+                    GatewayOnly = OneOf(key, value, ("silo", false), ("gateway", true));
                     break;
                 case "orleans.clusterId":
                     ClusterId = NonEmpty(key, value);
                     break;
                 case "orleans.advertisedAddress":
-                    AdvertisedAddress = IPAddress.TryParse(value, out var advertised) ? advertised : throw new ZooCfgException(key, $"'{value}' is not an IP address");
+                    AdvertisedAddress = Address(key, value);
                     break;
                 case "orleans.siloPort":
                     SiloPort = Int(key, value, 0, 65535);
@@ -398,6 +383,23 @@ public sealed class ZooCfg
         "no" or "false" => false,
         _ => throw new ZooCfgException(key, $"'{value}' is not yes or no"),
     };
+
+    /// <summary>The value a key's word stands for; any other word is refused with the words allowed.</summary>
+    private static T OneOf<T>(string key, string value, params (string Word, T Value)[] choices)
+    {
+        foreach (var (word, result) in choices)
+        {
+            if (word == value)
+            {
+                return result;
+            }
+        }
+
+        throw new ZooCfgException(key, $"'{value}' is not {string.Join(" or ", choices.Select(c => c.Word))}");
+    }
+
+    private static IPAddress Address(string key, string value) =>
+        IPAddress.TryParse(value, out var address) ? address : throw new ZooCfgException(key, $"'{value}' is not an IP address");
 
     private static string NonEmpty(string key, string value) =>
         value.Length > 0 ? value : throw new ZooCfgException(key, "must not be empty");

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
-using OrleansCoord.Tests.Durability;
 using OrleansCoord.Tests.Infrastructure;
 
 namespace OrleansCoord.Tests.Cluster;
@@ -10,22 +9,13 @@ namespace OrleansCoord.Tests.Cluster;
 /// <summary>The deploy scripts as an operator runs them: start, status, use, stop.</summary>
 public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
-
     [Fact]
     public async Task The_cluster_script_starts_a_silo_per_host_reports_modes_and_stops_them()
     {
         // ssh is replaced by a script that runs the command here: every "host" is this one, on its own port.
         var state = Path.Combine(Path.GetTempPath(), "orleanscoord-cluster", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(state);
-        var ports = FreePorts(3);
+        var ports = FreePorts.Take(3);
         var hosts = Path.Combine(state, "hosts");
         await File.WriteAllTextAsync(hosts, $"# host clientPort peerType\n127.0.0.1 {ports[0]}\n127.0.0.1 {ports[1]} participant\n127.0.0.1 {ports[2]} observer\n");
         string[] env =
@@ -44,7 +34,7 @@ public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<P
             Assert.Equal(["follower", "leader"], modes.Take(2).Order(StringComparer.Ordinal));
 
             await using var client = await ZkWireClient.ConnectAsync(ports[2]);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(client, "/over-ssh", [1])).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/over-ssh", [1])).Header.Err);
         }
         finally
         {
@@ -60,7 +50,7 @@ public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<P
     public async Task The_pseudo_cluster_script_starts_three_silos_reports_their_modes_and_stops_them()
     {
         var home = Path.Combine(Path.GetTempPath(), "orleanscoord-pseudo", Guid.NewGuid().ToString("N"));
-        var ports = FreePorts(4);
+        var ports = FreePorts.Take(4);
         string[] env = ["env", $"OC_HOME={home}", $"OC_CLIENT_PORTS={ports[0]} {ports[1]} {ports[2]}", $"OC_PG_PORT={ports[3]}", "bash", Path.Combine(Repository.Root, "deploy", "pseudo-cluster.sh")];
         Task<ExternalCommand.Result> Run(params string[] args) => ExternalCommand.RunAsync(env[0], [.. env[1..], .. args], TimeSpan.FromMinutes(5));
         try
@@ -76,7 +66,7 @@ public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<P
             // One tree behind all three client ports.
             await using var first = await ZkWireClient.ConnectAsync(ports[0]);
             await using var third = await ZkWireClient.ConnectAsync(ports[2]);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(first, "/deployed", [7])).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await first.CreateAsync("/deployed", [7])).Header.Err);
             Assert.Equal(ErrorCode.Ok, (await third.RequestAsync(OpCode.Sync, w => new PathRequest("/deployed").Write(w))).Header.Err);
             var (read, body) = await third.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/deployed", false).Write(w));
             Assert.Equal(ErrorCode.Ok, read.Err);

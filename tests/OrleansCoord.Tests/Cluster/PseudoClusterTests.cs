@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
-using OrleansCoord.Tests.Durability;
 using OrleansCoord.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -40,7 +39,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             var client = await ZkWireClient.ConnectAsync(observers[0].Port, timeoutMs: 10000);
             try
             {
-                Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(client, "/observed", [1])).Header.Err);
+                Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/observed", [1])).Header.Err);
 
                 // A write that loses its connection resumes the session on the same observer.
                 async Task<ErrorCode> SetAsync(byte value)
@@ -107,7 +106,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
 
             await using var viaGateway = await ZkWireClient.ConnectAsync(gateway.Port);
             await using var viaSilo = await ZkWireClient.ConnectAsync(silo.Port);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(viaGateway, "/via-gateway", [5], CreateMode.Ephemeral)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await viaGateway.CreateAsync("/via-gateway", [5], CreateMode.Ephemeral)).Header.Err);
             var (watch, _) = await viaGateway.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/via-gateway", true).Write(w));
             Assert.Equal(ErrorCode.Ok, watch.Err);
 
@@ -176,13 +175,13 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         {
             await using var clients = new ZkWireClients([.. await Task.WhenAll(silos.Select(s => ZkWireClient.ConnectAsync(s.Port)))]);
             var (a, b, c) = (clients.All[0], clients.All[1], clients.All[2]);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(a, "/shared", [1])).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await a.CreateAsync("/shared", [1])).Header.Err);
             var (watch, _) = await c.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/shared", true).Write(w));
             Assert.Equal(ErrorCode.Ok, watch.Err);
 
             for (var i = 0; i < 20; i++)
             {
-                Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(a, $"/shared/n{i}", Encoding.UTF8.GetBytes($"v{i}"))).Header.Err);
+                Assert.Equal(ErrorCode.Ok, (await a.CreateAsync($"/shared/n{i}", Encoding.UTF8.GetBytes($"v{i}"))).Header.Err);
             }
 
             var (set, _) = await b.RequestAsync(OpCode.SetData, w => new SetDataRequest("/shared", [2], -1).Write(w));
@@ -221,9 +220,9 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             // A session on the leader's silo, which dies with it, and one on a follower, which stays connected.
             await using var onLeader = await ZkWireClient.ConnectAsync(leader.Port, timeoutMs: 10000);
             await using var onFollower = await ZkWireClient.ConnectAsync(followers[0].Port, timeoutMs: 10000);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onLeader, "/eph-leader", [], CreateMode.Ephemeral)).Header.Err);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/eph-follower", [], CreateMode.Ephemeral)).Header.Err);
-            Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, "/load", [])).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await onLeader.CreateAsync("/eph-leader", [], CreateMode.Ephemeral)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await onFollower.CreateAsync("/eph-follower", [], CreateMode.Ephemeral)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await onFollower.CreateAsync("/load", [])).Header.Err);
 
             // Data watches on twelve subtrees, whose grains are spread over the silos: some die with the leader's.
             string[] watched = [.. Enumerable.Range(0, 12).Select(i => $"/w{i}")];
@@ -231,7 +230,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             var seen = 0L;
             foreach (var path in watched)
             {
-                Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(onFollower, path, [])).Header.Err);
+                Assert.Equal(ErrorCode.Ok, (await onFollower.CreateAsync(path, [])).Header.Err);
                 var (armed, _) = await watching.RequestAsync(OpCode.GetData, w => new PathWatchRequest(path, true).Write(w));
                 Assert.Equal(ErrorCode.Ok, armed.Err);
                 seen = Math.Max(seen, armed.Zxid);
@@ -260,7 +259,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
                         ReplyHeader header;
                         try
                         {
-                            (header, _) = await CrashRecoveryTests.CreateAsync(client, path, []);
+                            (header, _) = await client.CreateAsync(path, []);
                         }
                         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
                         {

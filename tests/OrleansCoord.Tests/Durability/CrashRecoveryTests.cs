@@ -16,9 +16,6 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 {
     private const int Writers = 4;
 
-    internal static async Task<(ReplyHeader Header, byte[] Body)> CreateAsync(ZkWireClient client, string path, byte[] data, CreateMode mode = CreateMode.Persistent) =>
-        await client.RequestAsync(OpCode.Create, w => new CreateRequest(path, data, [.. Acl.OpenAclUnsafe], (int)mode).Write(w));
-
     private static byte[] Int(int value)
     {
         var bytes = new byte[4];
@@ -59,10 +56,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             {
                 if (round == 0)
                 {
-                    Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, "/crash", [])).Header.Err);
+                    Assert.Equal(ErrorCode.Ok, (await checker.CreateAsync("/crash", [])).Header.Err);
                     for (var k = 0; k < Writers; k++)
                     {
-                        Assert.Equal(ErrorCode.Ok, (await CreateAsync(checker, $"/crash/counter-{k}", Int(0))).Header.Err);
+                        Assert.Equal(ErrorCode.Ok, (await checker.CreateAsync($"/crash/counter-{k}", Int(0))).Header.Err);
                     }
                 }
 
@@ -99,8 +96,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 await using var keeper = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
                 await using var leaver = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 1000);
                 kept = keeper.Session!;
-                Assert.Equal(ErrorCode.Ok, (await CreateAsync(keeper, "/kept", [1], CreateMode.Ephemeral)).Header.Err);
-                Assert.Equal(ErrorCode.Ok, (await CreateAsync(leaver, "/left", [2], CreateMode.Ephemeral)).Header.Err);
+                Assert.Equal(ErrorCode.Ok, (await keeper.CreateAsync("/kept", [1], CreateMode.Ephemeral)).Header.Err);
+                Assert.Equal(ErrorCode.Ok, (await leaver.CreateAsync("/left", [2], CreateMode.Ephemeral)).Header.Err);
                 await silo.KillAsync();
             }
 
@@ -162,7 +159,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                         var path = $"/crash/r{round}-w{writer}-{i}";
                         var data = Encoding.UTF8.GetBytes(path);
                         _attempted[path] = data;
-                        (header, _) = await CreateAsync(client, path, data);
+                        (header, _) = await client.CreateAsync(path, data);
                         if (header.Err == ErrorCode.Ok)
                         {
                             _acked[path] = data;
@@ -249,7 +246,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             }
 
             // zxids never go backwards across a crash: a new write orders after everything acknowledged before.
-            var (markerHeader, _) = await CreateAsync(client, $"/crash/counter-marker-{round}", [], CreateMode.Persistent);
+            var (markerHeader, _) = await client.CreateAsync($"/crash/counter-marker-{round}", [], CreateMode.Persistent);
             Assert.Equal(ErrorCode.Ok, markerHeader.Err);
             Assert.True(markerHeader.Zxid > _maxAckedZxid, $"zxid 0x{markerHeader.Zxid:x} after restart is not above 0x{_maxAckedZxid:x}");
             _maxAckedZxid = markerHeader.Zxid;

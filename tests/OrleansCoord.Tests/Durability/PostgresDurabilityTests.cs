@@ -34,14 +34,14 @@ public sealed class PostgresDurabilityTests(PostgresFixture fixture, ITestOutput
         await using var silo = await SiloProcess.StartAsync(await PostgresArgsAsync());
         await using var client = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
         await using var watcher = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
-        Assert.Equal(ErrorCode.Ok, (await CrashRecoveryTests.CreateAsync(client, "/pg", [1])).Header.Err);
+        Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/pg", [1])).Header.Err);
         var (watchHeader, _) = await watcher.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/pg", true).Write(w));
         Assert.Equal(ErrorCode.Ok, watchHeader.Err);
 
         await fixture.Server.KillAsync();
         try
         {
-            var (refused, _) = await CrashRecoveryTests.CreateAsync(client, "/pg/during", [2]);
+            var (refused, _) = await client.CreateAsync("/pg/during", [2]);
             Assert.Equal(ErrorCode.SystemError, refused.Err);
             var (read, body) = await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/pg", false).Write(w));
             Assert.Equal(ErrorCode.Ok, read.Err);

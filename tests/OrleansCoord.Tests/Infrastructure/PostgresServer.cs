@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
@@ -43,7 +41,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         await MustRunAsync(Path.Combine(bin, "initdb"), ["-D", Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], asPostgres: true);
-        var server = new PostgresServer(bin, dir, FreePort());
+        var server = new PostgresServer(bin, dir, FreePorts.Take());
         await server.StartAgainAsync();
         return server;
     }
@@ -139,13 +137,6 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"{file} failed ({result.ExitCode}):\n{result.Output}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
 

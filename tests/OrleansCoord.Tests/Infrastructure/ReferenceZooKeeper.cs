@@ -24,7 +24,7 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
 
     public static async Task<ReferenceZooKeeper> StartAsync()
     {
-        var port = FreePort();
+        var port = FreePorts.Take();
         var dataDir = Path.Combine(Path.GetTempPath(), "orleanscoord-tests", "zk-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -71,13 +71,6 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

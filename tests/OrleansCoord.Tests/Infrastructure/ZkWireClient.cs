@@ -104,6 +104,10 @@ public sealed class ZkWireClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Creates a node open to everyone (OPEN_ACL_UNSAFE) and returns the reply.</summary>
+    public Task<(ReplyHeader Header, byte[] Body)> CreateAsync(string path, byte[] data, CreateMode mode = CreateMode.Persistent) =>
+        RequestAsync(OpCode.Create, w => new CreateRequest(path, data, [.. Acl.OpenAclUnsafe], (int)mode).Write(w));
+
     /// <summary>Sends a request with the next xid (or a special one) and returns its reply when it arrives.</summary>
     public async Task<(ReplyHeader Header, byte[] Body)> RequestAsync(OpCode type, Action<JuteWriter>? body = null, int? xid = null)
     {

@@ -61,7 +61,7 @@ public sealed class FileTxnLogTests : IDisposable
         Assert.Equal(2, txns[1].Changes[0].Stat.Czxid);
         Assert.Equal(4000, txns[2].SessionTimeout);
         Assert.Equal([1, 2, 3], txns[2].SessionPassword);
-        Assert.Equal([3L], Replay(NewLog(), after: 2).Select(t => t.Zxid));
+        Assert.Equal([3L], Replay(reopened, after: 2).Select(t => t.Zxid));
     }
 
     [Fact]
@@ -186,6 +186,21 @@ public sealed class FileTxnLogTests : IDisposable
 
         Assert.Single(Replay(NewLog()));
         Assert.Equal(used, new FileInfo(segment).Length);
+    }
+
+    [Fact]
+    public void A_second_log_on_the_same_directory_is_refused_until_the_first_is_gone()
+    {
+        using (var first = NewLog())
+        {
+            Replay(first);
+            using var second = NewLog();
+            var error = Assert.Throws<IOException>(() => Replay(second));
+            Assert.Contains("in use by another server", error.Message, StringComparison.Ordinal);
+        }
+
+        using var after = NewLog();
+        Assert.Empty(Replay(after));
     }
 
     [Fact]

@@ -10,11 +10,8 @@ namespace OrleansCoord.Grains.Storage.Postgres;
 /// The silos a gateway process (an Orleans client) may connect to: the active members of the cluster in the
 /// PostgreSQL membership table, each at its Orleans gateway port.
 /// </summary>
-public sealed class PostgresGatewayListProvider(IOptions<PostgresStorageOptions> storage, IOptions<ClusterOptions> cluster)
-    : IGatewayListProvider, IAsyncDisposable
+public sealed class PostgresGatewayListProvider(NpgsqlDataSource db, IOptions<ClusterOptions> cluster) : IGatewayListProvider
 {
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(storage.Value.ConnectionString);
-
     public TimeSpan MaxStaleness => TimeSpan.FromSeconds(2);
 
     [Obsolete("Orleans no longer reads it; every provider is updatable.")]
@@ -24,7 +21,7 @@ public sealed class PostgresGatewayListProvider(IOptions<PostgresStorageOptions>
 
     public async Task<IList<Uri>> GetGateways()
     {
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "SELECT address, proxy_port, generation FROM oc_membership WHERE cluster_id = $1 AND status = $2 AND proxy_port > 0");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = cluster.Value.ClusterId });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)SiloStatus.Active });
@@ -37,6 +34,4 @@ public sealed class PostgresGatewayListProvider(IOptions<PostgresStorageOptions>
 
         return gateways;
     }
-
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
 }

@@ -11,18 +11,16 @@ namespace OrleansCoord.Grains.Storage.Postgres;
 /// oc_membership_version), so that silos find each other and agree on who is alive through the same
 /// database that holds the txn log. Orleans runs the membership protocol; this is only its table.
 /// </summary>
-public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> storage, IOptions<ClusterOptions> cluster)
-    : IMembershipTable, IAsyncDisposable
+public sealed class PostgresMembershipTable(NpgsqlDataSource db, IOptions<ClusterOptions> cluster) : IMembershipTable
 {
     private const string Columns = "address, port, generation, silo_name, host_name, status, proxy_port, suspect_times, start_time, iamalive_time, etag";
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(storage.Value.ConnectionString);
     private readonly string _clusterId = cluster.Value.ClusterId;
 
     public async Task InitializeMembershipTable(bool tryInitTableVersion)
     {
         if (tryInitTableVersion)
         {
-            await using var command = _db.CreateCommand("INSERT INTO oc_membership_version (cluster_id, version, etag) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING");
+            await using var command = db.CreateCommand("INSERT INTO oc_membership_version (cluster_id, version, etag) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING");
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _clusterId });
             await command.ExecuteNonQueryAsync();
         }
@@ -30,7 +28,7 @@ public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> sto
 
     public async Task DeleteMembershipTableEntries(string clusterId)
     {
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "DELETE FROM oc_membership WHERE cluster_id = $1; DELETE FROM oc_membership_version WHERE cluster_id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clusterId });
         await command.ExecuteNonQueryAsync();
@@ -38,7 +36,7 @@ public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> sto
 
     public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
     {
-        await using var command = _db.CreateCommand("DELETE FROM oc_membership WHERE cluster_id = $1 AND status <> $2 AND iamalive_time < $3");
+        await using var command = db.CreateCommand("DELETE FROM oc_membership WHERE cluster_id = $1 AND status <> $2 AND iamalive_time < $3");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _clusterId });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)SiloStatus.Active });
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = beforeDate.UtcDateTime });
@@ -51,7 +49,7 @@ public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> sto
 
     public async Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
     {
-        await using var connection = await _db.OpenConnectionAsync();
+        await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         if (!await BumpVersionAsync(connection, tableVersion))
         {
@@ -72,7 +70,7 @@ public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> sto
 
     public async Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
     {
-        await using var connection = await _db.OpenConnectionAsync();
+        await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         if (!await BumpVersionAsync(connection, tableVersion))
         {
@@ -95,18 +93,16 @@ public sealed class PostgresMembershipTable(IOptions<PostgresStorageOptions> sto
 
     public async Task UpdateIAmAlive(MembershipEntry entry)
     {
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "UPDATE oc_membership SET iamalive_time = $5 WHERE cluster_id = $1 AND address = $2 AND port = $3 AND generation = $4");
         AddKey(command, entry.SiloAddress);
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.SpecifyKind(entry.IAmAliveTime, DateTimeKind.Utc) });
         await command.ExecuteNonQueryAsync();
     }
 
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
-
     private async Task<MembershipTableData> ReadAsync(SiloAddress? key)
     {
-        await using var connection = await _db.OpenConnectionAsync();
+        await using var connection = await db.OpenConnectionAsync();
         TableVersion version;
         await using (var read = new NpgsqlCommand("SELECT version, etag FROM oc_membership_version WHERE cluster_id = $1", connection))
         {

@@ -1,20 +1,16 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace OrleansCoord.Grains.Storage.Postgres;
 
 /// <summary>Snapshots as rows of the cluster's database (<see cref="SnapshotCodec"/> images in oc_snapshot).</summary>
-public sealed partial class PostgresSnapshotStore(IOptions<PostgresStorageOptions> options, ILogger<PostgresSnapshotStore> logger)
-    : ISnapshotStore, IAsyncDisposable
+public sealed partial class PostgresSnapshotStore(NpgsqlDataSource db, ILogger<PostgresSnapshotStore> logger) : ISnapshotStore
 {
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
-
     public async Task SaveAsync(TreeSnapshot snapshot, CancellationToken cancellationToken)
     {
         using var image = new MemoryStream();
         SnapshotCodec.Write(snapshot, image, cancellationToken);
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "INSERT INTO oc_snapshot (zxid, image) VALUES ($1, $2) ON CONFLICT (zxid) DO UPDATE SET image = EXCLUDED.image");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = snapshot.Zxid });
         command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = image.ToArray() });
@@ -25,7 +21,7 @@ public sealed partial class PostgresSnapshotStore(IOptions<PostgresStorageOption
     public async Task<TreeSnapshot?> LoadLatestAsync(CancellationToken cancellationToken)
     {
         var zxids = new List<long>();
-        await using (var list = _db.CreateCommand("SELECT zxid FROM oc_snapshot ORDER BY zxid DESC"))
+        await using (var list = db.CreateCommand("SELECT zxid FROM oc_snapshot ORDER BY zxid DESC"))
         await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -36,7 +32,7 @@ public sealed partial class PostgresSnapshotStore(IOptions<PostgresStorageOption
 
         foreach (var zxid in zxids)
         {
-            await using var read = _db.CreateCommand("SELECT image FROM oc_snapshot WHERE zxid = $1");
+            await using var read = db.CreateCommand("SELECT image FROM oc_snapshot WHERE zxid = $1");
             read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = zxid });
             if (await read.ExecuteScalarAsync(cancellationToken) is not byte[] image)
             {
@@ -58,15 +54,13 @@ public sealed partial class PostgresSnapshotStore(IOptions<PostgresStorageOption
 
     public async Task<long?> PurgeAsync(int retain, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "WITH kept AS (SELECT zxid FROM oc_snapshot ORDER BY zxid DESC LIMIT $1), " +
             "purged AS (DELETE FROM oc_snapshot WHERE zxid < (SELECT min(zxid) FROM kept)) " +
             "SELECT min(zxid) FROM kept");
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = retain });
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
-
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
 
     [LoggerMessage(EventId = 1120, Level = LogLevel.Information, Message = "Snapshot 0x{Zxid:x} stored with {NodeCount} znodes")]
     private static partial void LogSaved(ILogger logger, long zxid, int nodeCount);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Data;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansCoord.Grains.Abstractions;
@@ -12,9 +11,8 @@ namespace OrleansCoord.Grains.Storage.Postgres;
 /// The cluster's txn log: a PostgreSQL table written with one statement (one transaction) per batch, which
 /// also checks that this writer still holds the epoch.
 /// </summary>
-public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : ITxnLog, IAsyncDisposable
+public sealed class PostgresTxnLog(NpgsqlDataSource db) : ITxnLog
 {
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private long _epoch;
     private long _lastZxid;
@@ -27,7 +25,7 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
 
     public async ValueTask<long> ReadAsync(long afterZxid, Action<Txn> replay, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("SELECT zxid, record FROM oc_txnlog WHERE zxid > $1 ORDER BY zxid");
+        await using var command = db.CreateCommand("SELECT zxid, record FROM oc_txnlog WHERE zxid > $1 ORDER BY zxid");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterZxid });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         var last = afterZxid;
@@ -44,7 +42,7 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
 
     public async ValueTask<long> AcquireEpochAsync(long atLeast, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("UPDATE oc_epoch SET epoch = GREATEST(epoch, $1) + 1 WHERE id = 1 RETURNING epoch");
+        await using var command = db.CreateCommand("UPDATE oc_epoch SET epoch = GREATEST(epoch, $1) + 1 WHERE id = 1 RETURNING epoch");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Math.Max(atLeast, _lastZxid >> 32) });
         _epoch = await command.ExecuteScalarAsync(cancellationToken) is long epoch
             ? epoch
@@ -71,7 +69,7 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
 
         // The row lock on oc_epoch orders this insert against a new activation's epoch update: either this
         // batch commits first, or it sees the new epoch and inserts nothing.
-        await using var command = _db.CreateCommand(
+        await using var command = db.CreateCommand(
             "INSERT INTO oc_txnlog (zxid, record) SELECT z, r FROM unnest($1::bigint[], $2::bytea[]) AS t(z, r) " +
             "WHERE (SELECT epoch FROM oc_epoch WHERE id = 1 FOR SHARE) = $3");
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = zxids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
@@ -91,16 +89,14 @@ public sealed class PostgresTxnLog(IOptions<PostgresStorageOptions> options) : I
 
     public async Task PurgeThroughAsync(long zxid, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("DELETE FROM oc_txnlog WHERE zxid <= $1");
+        await using var command = db.CreateCommand("DELETE FROM oc_txnlog WHERE zxid <= $1");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = zxid });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
-
     private async Task<long> CurrentEpochAsync(CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("SELECT epoch FROM oc_epoch WHERE id = 1");
+        await using var command = db.CreateCommand("SELECT epoch FROM oc_epoch WHERE id = 1");
         return await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
     }
 
