@@ -65,7 +65,18 @@ foreach (var key in cfg.IgnoredKeys)
     log.LogWarning(new EventId(1, "UnknownKey"), "zoo.cfg key {Key} is not known to this server and has no effect", key);
 }
 
-await app.StartAsync();
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ex is not OperationCanceledException)
+{
+    // A start that cannot complete (the txn log held by another server, storage unreachable) ends with the reason,
+    // not a crash dump.
+    log.LogCritical(new EventId(2, "StartFailed"), ex, "OrleansCoord could not start");
+    await Console.Error.WriteLineAsync($"OrleansCoord could not start: {ex.Message}");
+    return 1;
+}
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "";
 var port = new Uri(address).Port;
 

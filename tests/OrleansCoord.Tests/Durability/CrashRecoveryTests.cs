@@ -85,6 +85,19 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_second_server_on_the_same_dataDir_refuses_to_start_with_the_reason()
+    {
+        await using var first = await SiloProcess.StartAsync();
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartInAsync(first.DataDir, false));
+        Assert.Contains("OrleansCoord could not start: txn log directory", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("in use by another server", refused.Message, StringComparison.Ordinal);
+
+        // The first server still serves.
+        await using var client = await ZkWireClient.ConnectAsync(first.Port);
+        Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/still-serving", [])).Header.Err);
+    }
+
+    [Fact]
     public async Task Sessions_and_ephemerals_survive_kill_9_when_the_client_comes_back_in_time()
     {
         var dataDir = SiloProcess.NewDataDir();
