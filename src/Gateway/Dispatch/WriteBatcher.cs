@@ -59,7 +59,7 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
                     requests[i] = batch[i].Request;
                 }
 
-                var results = await quorumLog().Submit(requests);
+                var results = await SubmitAsync(requests);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Result.TrySetResult(results[i]);
@@ -67,8 +67,8 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
             }
             catch (Exception ex) when (SiloFailures.IsTransient(ex))
             {
-                // The silo ordering writes died with the batch in flight: it may or may not have committed. ZooKeeper
-                // says so with a connection loss, after which clients reconnect and their retry policies decide.
+                // No silo took over in time: the batch may or may not have committed. ZooKeeper says so with a
+                // connection loss, after which clients reconnect and their retry policies decide.
                 foreach (var (_, result) in batch)
                 {
                     result.TrySetException(new WriteOutcomeUnknownException(ex));
@@ -86,6 +86,26 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
             lock (_lock)
             {
                 Outstanding -= batch.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends a batch until a silo orders it. When the silo ordering writes dies with the batch in flight, the
+    /// batch may have committed there or not; the same batch goes to the grain's next activation, which answers
+    /// the writes it finds in the log with the replies kept there and orders the others.
+    /// </summary>
+    private async Task<WriteResult[]> SubmitAsync(WriteRequest[] requests)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await quorumLog().Submit(requests);
+            }
+            catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
+            {
+                await Task.Delay(SiloFailures.RetryDelay);
             }
         }
     }

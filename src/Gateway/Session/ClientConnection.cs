@@ -31,6 +31,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     private readonly CancellationTokenSource _closing = new();
     private Task<WriteResult>? _lastWrite;
     private long _highestZxid;
+
+    // The owner tag the handshake got; the session's writes carry it, so those sent after it moved are refused.
+    private long _owner;
     private bool _closeRequested;
 
     public long ConnectionId { get; } = server.NextConnectionId();
@@ -215,8 +218,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
         else
         {
-            session = await server.QuorumLog.FindSession(request.SessionId);
-            if (session.SessionId == 0 || !session.Password.AsSpan().SequenceEqual(request.Passwd))
+            session = await server.QuorumLog.ResumeSession(request.SessionId, request.Passwd);
+            if (session.SessionId == 0)
             {
                 var expired = new ConnectResponse(0, 0, 0, new byte[16], false, request.HasReadOnly);
                 WriteFrame(context.Transport.Output, expired.Write);
@@ -227,6 +230,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
         SessionId = session.SessionId;
         TimeoutMs = session.TimeoutMs;
+        _owner = session.Owner;
         _authIds = [new Id(AuthenticationProviders.Ip, RemoteAddress)];
         foreach (var other in server.Connections.Values)
         {
@@ -310,7 +314,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     private Task<Reply> SubmitWrite(RequestHeader header, byte[] body)
     {
-        var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds));
+        var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner));
         _lastWrite = write;
         return ToReply(write);
 

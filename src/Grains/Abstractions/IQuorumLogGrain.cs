@@ -18,8 +18,11 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>Opens a session through the log (ZooKeeper's createSession txn).</summary>
     Task<SessionInfo> CreateSession(int timeoutMs);
 
-    /// <summary>The live session with this id, or a SessionId of 0 when it has expired or never existed.</summary>
-    Task<SessionInfo> FindSession(long sessionId);
+    /// <summary>
+    /// Hands a live session to the connection that resumes it with its id and password (ZooKeeper's session owner
+    /// moves to it); a SessionId of 0 when the session has expired, never existed, or the password is wrong.
+    /// </summary>
+    Task<SessionInfo> ResumeSession(long sessionId, byte[] password);
 
     /// <summary>Marks sessions as active: each one's expiry moves to now plus its timeout.</summary>
     [OneWay]

@@ -29,7 +29,11 @@ public sealed record TreeChange(
     [property: Id(5)] string? ChildName = null,
     [property: Id(6)] bool IsContainer = false);
 
-/// <summary>A committed txn: its zxid and the ordered changes it makes; createSession carries the session's timeout and password.</summary>
+/// <summary>
+/// A committed txn: its zxid and the ordered changes it makes; createSession carries the session's timeout and
+/// password. A client's txn carries the replies to its request and to the same connection's requests before it in
+/// the batch that ended without a txn, so that a new leader can answer them when they are sent again.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record Txn(
     [property: Id(0)] long Zxid,
@@ -39,4 +43,5 @@ public sealed record Txn(
     [property: Id(4)] OpCode Type,
     [property: Id(5)] TreeChange[] Changes,
     [property: Id(6)] int SessionTimeout = 0,
-    [property: Id(7)] byte[]? SessionPassword = null);
+    [property: Id(7)] byte[]? SessionPassword = null,
+    [property: Id(8)] WriteOutcome[]? Outcomes = null);

@@ -3,14 +3,19 @@ using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.Abstractions;
 
-/// <summary>One client write as the gateway received it: the raw request body plus who sent it.</summary>
+/// <summary>
+/// One client write as the gateway received it: the raw request body plus who sent it. <see cref="Owner"/> names
+/// the connection the session had when it was sent (0 for the server's own writes): a write from a connection the
+/// session has since left is refused with SESSIONMOVED, and (Owner, Xid) identify a write sent again.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record WriteRequest(
     [property: Id(0)] long SessionId,
     [property: Id(1)] int Xid,
     [property: Id(2)] OpCode Type,
     [property: Id(3)] byte[] Body,
-    [property: Id(4)] Id[] AuthIds);
+    [property: Id(4)] Id[] AuthIds,
+    [property: Id(5)] long Owner = 0);
 
 /// <summary>The outcome of one write: its zxid (or the last zxid, for errors) and the encoded reply body.</summary>
 [GenerateSerializer, Immutable]
@@ -18,6 +23,13 @@ public readonly record struct WriteResult(
     [property: Id(0)] long Zxid,
     [property: Id(1)] ErrorCode Err,
     [property: Id(2)] byte[]? Body);
+
+/// <summary>The reply a connection got for one of its writes, kept so that the write sent again is answered, not applied again.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WriteOutcome(
+    [property: Id(0)] long Owner,
+    [property: Id(1)] int Xid,
+    [property: Id(2)] WriteResult Result);
 
 /// <summary>
 /// The outcome of a read: the zxid whose state it reflects, the error, the encoded reply body, and the
@@ -30,10 +42,14 @@ public readonly record struct ReadResult(
     [property: Id(2)] byte[]? Body,
     [property: Id(3)] Guid Incarnation = default);
 
-/// <summary>A session as the quorum-log grain knows it, for the gateway's handshake; SessionId 0 when unknown.</summary>
+/// <summary>
+/// A session as the quorum-log grain knows it, for the gateway's handshake; SessionId 0 when unknown. Owner is the
+/// connection that now holds it, which the connection's writes carry.
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct SessionInfo(
     [property: Id(0)] long SessionId,
     [property: Id(1)] int TimeoutMs,
     [property: Id(2)] byte[] Password,
-    [property: Id(3)] long Zxid);
+    [property: Id(3)] long Zxid,
+    [property: Id(4)] long Owner = 0);

@@ -27,6 +27,9 @@ public sealed partial class QuorumLogGrain(
     private long _watermark;
     private int _nextGatewayId;
 
+    // Connection owner tags grow across epochs, so a connection that took a session outranks any before it.
+    private long _lastOwner;
+
     // Watch events for gateways not subscribed to this activation (yet), handed over when they subscribe.
     private readonly Dictionary<int, List<WatchEvent>> _missed = [];
     private readonly HashSet<int> _overflowed = [];
@@ -48,6 +51,7 @@ public sealed partial class QuorumLogGrain(
 
         // Gateway ids of earlier activations live on in connection ids; start this epoch's ids elsewhere.
         _nextGatewayId = (int)(epoch & 0xFF) << 12;
+        _lastOwner = epoch << 32;
 
         // Another activation would read all of storage again and take a new epoch: this one lives as long as its silo.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
@@ -99,6 +103,7 @@ public sealed partial class QuorumLogGrain(
         var now = Now();
         var results = new WriteResult[batch.Length];
         var txns = new List<Txn>(batch.Length);
+        _validator.StartBatch();
         for (var i = 0; i < batch.Length; i++)
         {
             results[i] = _validator.Process(batch[i], now, ref _lastZxid, txns);
@@ -113,21 +118,23 @@ public sealed partial class QuorumLogGrain(
         await RepairIfBrokenAsync();
         var now = Now();
         var session = _sessions.Create(timeoutMs, now);
+        session.MoveTo(++_lastOwner);
         var txn = TxnValidator.CreateSession(session, now, ref _lastZxid);
         await CommitAsync([txn]);
-        return new SessionInfo(session.Id, session.TimeoutMs, session.Password, txn.Zxid);
+        return new SessionInfo(session.Id, session.TimeoutMs, session.Password, txn.Zxid, session.Owner);
     }
 
-    public Task<SessionInfo> FindSession(long sessionId)
+    public Task<SessionInfo> ResumeSession(long sessionId, byte[] password)
     {
         var session = _sessions.Find(sessionId);
-        if (session is null)
+        if (session is null || !session.Password.AsSpan().SequenceEqual(password))
         {
             return Task.FromResult(new SessionInfo(0, 0, new byte[16], _watermark));
         }
 
         _sessions.Touch(sessionId, Now());
-        return Task.FromResult(new SessionInfo(session.Id, session.TimeoutMs, session.Password, _watermark));
+        session.MoveTo(++_lastOwner);
+        return Task.FromResult(new SessionInfo(session.Id, session.TimeoutMs, session.Password, _watermark, session.Owner));
     }
 
     public Task Touch(long[] sessionIds)
@@ -284,23 +291,8 @@ public sealed partial class QuorumLogGrain(
     {
         var (tree, snapshotZxid, replayed) = await ReadTreeAsync(forAppend: true, cancellationToken);
 
-        var now = Now();
-        _index = new MetadataIndex();
-        _sessions = new SessionTracker(_options.ServerId, now);
+        (_index, _sessions) = tree.BuildState(_options.ServerId, Now());
         _validator = new TxnValidator(_index, _sessions, _options.SkipAcl);
-        foreach (var session in tree.Sessions.Values)
-        {
-            _sessions.Restore(session, now);
-        }
-
-        foreach (var node in tree.Nodes.Values)
-        {
-            _index.Set(node.Path, NodeMeta.Of(node));
-            if (node.Stat.EphemeralOwner != 0)
-            {
-                _sessions.AddEphemeral(node.Stat.EphemeralOwner, node.Path);
-            }
-        }
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();

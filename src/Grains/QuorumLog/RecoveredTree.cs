@@ -30,7 +30,7 @@ public sealed class RecoveredTree
 
         foreach (var session in snapshot?.Sessions ?? [])
         {
-            tree.Sessions[session.SessionId] = session;
+            tree.Sessions[session.SessionId] = session with { Outcomes = [.. session.Outcomes] };
         }
 
         return tree;
@@ -61,6 +61,12 @@ public sealed class RecoveredTree
             }
         }
 
+        if (txn.Outcomes is { Length: > 0 } outcomes && Sessions.TryGetValue(txn.SessionId, out var owner))
+        {
+            // Kept until the session's next batch, so that a write sent again to a new leader is answered from here.
+            owner.Outcomes.AddRange(outcomes);
+        }
+
         if (txn.Type == OpCode.CreateSession)
         {
             Sessions[txn.SessionId] = new SnapshotSession(txn.SessionId, txn.SessionTimeout, txn.SessionPassword ?? []);
@@ -71,6 +77,28 @@ public sealed class RecoveredTree
         }
 
         Zxid = txn.Zxid;
+    }
+
+    /// <summary>The quorum-log grain's state for this tree: the metadata index and the session table with each session's ephemerals.</summary>
+    public (MetadataIndex Index, SessionTracker Sessions) BuildState(long serverId, long nowMs)
+    {
+        var index = new MetadataIndex();
+        var sessions = new SessionTracker(serverId, nowMs);
+        foreach (var session in Sessions.Values)
+        {
+            sessions.Restore(session, nowMs);
+        }
+
+        foreach (var node in Nodes.Values)
+        {
+            index.Set(node.Path, NodeMeta.Of(node));
+            if (node.Stat.EphemeralOwner != 0)
+            {
+                sessions.AddEphemeral(node.Stat.EphemeralOwner, node.Path);
+            }
+        }
+
+        return (index, sessions);
     }
 
     /// <summary>The names of the root's children, which live in subtree grains of their own.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Storage;
 
 namespace OrleansCoord.Grains.QuorumLog;
@@ -31,6 +32,61 @@ public sealed class SessionTracker
         public long ExpiresAtMs { get; set; }
 
         public SortedSet<string> Ephemerals { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The connection that holds the session; 0 after a restart until one of its connections writes.</summary>
+        public long Owner { get; set; }
+
+        /// <summary>
+        /// Replies to the writes of the last batch that carried some (after recovery, to all its writes in the
+        /// log after the snapshot): a gateway sends a batch again only while it has no newer one.
+        /// </summary>
+        public List<WriteOutcome> Outcomes { get; } = [];
+
+        private long _outcomesBatch;
+        private int _unloggedFrom;
+
+        /// <summary>The reply this connection's write already got, when it was processed before.</summary>
+        public WriteResult? FindOutcome(long owner, int xid)
+        {
+            // The writes sent again are the newest ones.
+            for (var i = Outcomes.Count - 1; i >= 0; i--)
+            {
+                if (Outcomes[i].Xid == xid && Outcomes[i].Owner == owner)
+                {
+                    return Outcomes[i].Result;
+                }
+            }
+
+            return null;
+        }
+
+        public void Record(long batch, WriteOutcome outcome)
+        {
+            if (batch != _outcomesBatch)
+            {
+                Outcomes.Clear();
+                _unloggedFrom = 0;
+                _outcomesBatch = batch;
+            }
+
+            Outcomes.Add(outcome);
+        }
+
+        /// <summary>The replies not yet carried by a txn, which the session's txn now being made carries.</summary>
+        public WriteOutcome[] TakeUnlogged()
+        {
+            WriteOutcome[] unlogged = [.. Outcomes.Skip(_unloggedFrom)];
+            _unloggedFrom = Outcomes.Count;
+            return unlogged;
+        }
+
+        /// <summary>A new connection took the session: writes of the one before get SESSIONMOVED, and its replies go.</summary>
+        public void MoveTo(long owner)
+        {
+            Owner = owner;
+            Outcomes.Clear();
+            _unloggedFrom = 0;
+        }
     }
 
     public int Count => _sessions.Count;
@@ -45,10 +101,16 @@ public sealed class SessionTracker
     }
 
     /// <summary>Brings back a session recovery found; like ZooKeeper, its timeout starts again from now.</summary>
-    public void Restore(SnapshotSession session, long nowMs) =>
-        _sessions[session.SessionId] = new Session(session.SessionId, session.TimeoutMs, session.Password) { ExpiresAtMs = nowMs + session.TimeoutMs };
+    public void Restore(SnapshotSession session, long nowMs)
+    {
+        var restored = new Session(session.SessionId, session.TimeoutMs, session.Password) { ExpiresAtMs = nowMs + session.TimeoutMs };
+        restored.Outcomes.AddRange(session.Outcomes);
+        restored.TakeUnlogged();
+        _sessions[session.SessionId] = restored;
+    }
 
-    public List<SnapshotSession> Snapshot() => [.. _sessions.Values.Select(s => new SnapshotSession(s.Id, s.TimeoutMs, s.Password))];
+    public List<SnapshotSession> Snapshot() =>
+        [.. _sessions.Values.Select(s => new SnapshotSession(s.Id, s.TimeoutMs, s.Password) { Outcomes = [.. s.Outcomes] })];
 
     public Session? Find(long sessionId) => _sessions.GetValueOrDefault(sessionId);
 

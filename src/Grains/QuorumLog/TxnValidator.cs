@@ -21,8 +21,59 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
     /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
     private bool _replyWithoutTxn;
 
-    /// <summary>Processes one write; a txn that changes state is appended to <paramref name="txns"/>.</summary>
+    private long _batch;
+
+    /// <summary>Starts a batch: a session's replies are kept from its latest batch with writes on.</summary>
+    public void StartBatch() => _batch++;
+
+    /// <summary>
+    /// Processes one write; a txn that changes state is appended to <paramref name="txns"/>. A write its
+    /// connection sent before gets the reply it got then, and changes nothing again.
+    /// </summary>
     public WriteResult Process(WriteRequest request, long time, ref long lastZxid, List<Txn> txns)
+    {
+        // Session 0 is the server itself (container collection); every client request has a session.
+        var session = request.SessionId != 0 ? sessions.Find(request.SessionId) : null;
+        if (request.Type != OpCode.CloseSession && request.SessionId != 0 && session is null)
+        {
+            return new WriteResult(lastZxid, ErrorCode.SessionExpired, null);
+        }
+
+        // Writes with an owner come from a client connection; expiry and container collection have none.
+        if (request.Owner != 0 && session is not null)
+        {
+            if (request.Owner < session.Owner)
+            {
+                return new WriteResult(lastZxid, ErrorCode.SessionMoved, null);
+            }
+
+            // After a restart nobody holds the session until one of its connections writes.
+            session.Owner = request.Owner;
+            if (session.FindOutcome(request.Owner, request.Xid) is { } earlier)
+            {
+                return earlier;
+            }
+        }
+        else
+        {
+            session = null;
+        }
+
+        var before = txns.Count;
+        var result = ProcessNew(request, time, ref lastZxid, txns);
+        if (session is not null)
+        {
+            session.Record(_batch, new WriteOutcome(request.Owner, request.Xid, result));
+            if (txns.Count > before)
+            {
+                txns[^1] = txns[^1] with { Outcomes = session.TakeUnlogged() };
+            }
+        }
+
+        return result;
+    }
+
+    private WriteResult ProcessNew(WriteRequest request, long time, ref long lastZxid, List<Txn> txns)
     {
         var zxid = lastZxid + 1;
         _changes.Clear();
@@ -32,12 +83,6 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         ErrorCode err;
         try
         {
-            // Session 0 is the server itself (container collection); every client request has a session.
-            if (request.Type != OpCode.CloseSession && request.SessionId != 0 && sessions.Find(request.SessionId) is null)
-            {
-                return new WriteResult(lastZxid, ErrorCode.SessionExpired, null);
-            }
-
             err = request.Type switch
             {
                 OpCode.Multi => PrepareMulti(request, zxid, time, writer),

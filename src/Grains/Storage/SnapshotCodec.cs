@@ -12,7 +12,8 @@ namespace OrleansCoord.Grains.Storage;
 public static class SnapshotCodec
 {
     private const uint Magic = 0x4F43534E; // "OCSN"
-    private const int FormatVersion = 1;
+    // Version 2 added the replies kept per session; version 1 snapshots are still read.
+    private const int FormatVersion = 2;
     private const int FlushAt = 1 << 20;
 
     /// <summary>Writes the snapshot to a stream in chunks, so a large tree never needs one buffer of its size.</summary>
@@ -45,6 +46,7 @@ public static class SnapshotCodec
             w.WriteLong(session.SessionId);
             w.WriteInt(session.TimeoutMs);
             w.WriteBuffer(session.Password);
+            TxnCodec.WriteOutcomes(w, session.Outcomes);
         }
 
         Flush();
@@ -78,7 +80,8 @@ public static class SnapshotCodec
         {
             var r = new JuteReader(body);
             r.ReadInt();
-            if (r.ReadInt() is var version and not FormatVersion)
+            var version = r.ReadInt();
+            if (version is not (1 or FormatVersion))
             {
                 throw new InvalidDataException($"unknown format version {version}");
             }
@@ -99,6 +102,10 @@ public static class SnapshotCodec
             for (var i = 0; i < sessions.Length; i++)
             {
                 sessions[i] = new SnapshotSession(r.ReadLong(), r.ReadInt(), r.ReadBuffer() ?? []);
+                if (version > 1)
+                {
+                    sessions[i] = sessions[i] with { Outcomes = [.. TxnCodec.ReadOutcomes(ref r)] };
+                }
             }
 
             return r.AtEnd ? new TreeSnapshot(zxid, nodes, sessions) : throw new InvalidDataException("trailing bytes");

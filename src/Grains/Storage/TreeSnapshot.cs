@@ -1,3 +1,4 @@
+using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.Storage;
@@ -14,8 +15,14 @@ public sealed record SnapshotNode(
     [property: Id(3)] Stat Stat,
     [property: Id(4)] bool IsContainer);
 
-/// <summary>A live session as a snapshot keeps it; its expiry restarts from the moment it is restored.</summary>
-public sealed record SnapshotSession(long SessionId, int TimeoutMs, byte[] Password);
+/// <summary>
+/// A live session as a snapshot keeps it, with the replies to its latest writes; its expiry restarts from the
+/// moment it is restored.
+/// </summary>
+public sealed record SnapshotSession(long SessionId, int TimeoutMs, byte[] Password)
+{
+    public List<WriteOutcome> Outcomes { get; init; } = [];
+}
 
 /// <summary>
 /// The tree and session table from one zxid on (ZooKeeper's snapshot.&lt;zxid&gt;). Like ZooKeeper's, it is

@@ -36,6 +36,37 @@ public static class TxnCodec
             w.WriteString(change.ChildName);
             w.WriteBool(change.IsContainer);
         }
+
+        // Records written before replies were kept end here, so they are only added when there are some.
+        if (txn.Outcomes is { Length: > 0 })
+        {
+            WriteOutcomes(w, txn.Outcomes);
+        }
+    }
+
+    /// <summary>Replies kept for writes that may be sent again, as txns and snapshots store them.</summary>
+    public static void WriteOutcomes(JuteWriter w, IReadOnlyList<WriteOutcome> outcomes)
+    {
+        w.WriteInt(outcomes.Count);
+        foreach (var outcome in outcomes)
+        {
+            w.WriteLong(outcome.Owner);
+            w.WriteInt(outcome.Xid);
+            w.WriteLong(outcome.Result.Zxid);
+            w.WriteInt((int)outcome.Result.Err);
+            w.WriteBuffer(outcome.Result.Body);
+        }
+    }
+
+    public static WriteOutcome[] ReadOutcomes(ref JuteReader r)
+    {
+        var outcomes = new WriteOutcome[Math.Max(0, r.ReadVectorCount())];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            outcomes[i] = new WriteOutcome(r.ReadLong(), r.ReadInt(), new WriteResult(r.ReadLong(), (ErrorCode)r.ReadInt(), r.ReadBuffer()));
+        }
+
+        return outcomes;
     }
 
     public static Txn Read(ref JuteReader r)
@@ -64,6 +95,7 @@ public static class TxnCodec
             changes[i] = new TreeChange(kind, path, stat, data, acl, r.ReadString(), r.ReadBool());
         }
 
-        return new Txn(zxid, sessionId, xid, time, type, changes, timeout, password);
+        var outcomes = r.Remaining > 0 ? ReadOutcomes(ref r) : null;
+        return new Txn(zxid, sessionId, xid, time, type, changes, timeout, password, outcomes);
     }
 }
