@@ -9,6 +9,11 @@ namespace OrleansCoord.Gateway.Dispatch;
 /// </summary>
 public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark watermark)
 {
+    // Resends come often, so writes resume soon after a new leader is up, for as long as failure detection
+    // may take (SiloFailures' 10 s).
+    private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly int ResendAttempts = (int)(SiloFailures.Attempts * SiloFailures.RetryDelay / ResendDelay);
+
     private readonly Lock _lock = new();
     private List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> _pending = [];
     private bool _inFlight;
@@ -103,9 +108,9 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
             {
                 return await quorumLog().Submit(requests);
             }
-            catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
+            catch (Exception ex) when (attempt < ResendAttempts && SiloFailures.IsTransient(ex))
             {
-                await Task.Delay(SiloFailures.RetryDelay);
+                await Task.Delay(ResendDelay);
             }
         }
     }
