@@ -10,18 +10,26 @@ OrleansCoord / ZooKeeper ratios per workload and a chart. Both systems fsync eve
 Other options go to every `OrleansCoord.Bench run` as they are (--duration 10 --warmup 2 --sessions 32
 --inflight 16 --payload 100 --workloads all ...). Results go to DIR (default bench/results): one JSON
 report and one PNG per system, compare.png, and table.txt with what is printed.
+
+Memory is measured on a fresh start of each system: --memory-znodes znodes of --payload bytes are created,
+and the servers' live heap after a full garbage collection (jcmd GC.run and GC.heap_info for Java;
+dotnet-gcdump to collect, dotnet-counters to read the heap size for .NET, both installed into bench/.tools)
+and their resident set size are taken before and after.
 """
-import argparse, os, subprocess, sys
+import argparse, datetime, json, os, re, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers
 
 BENCH_DLL = os.path.join(servers.REPO, "bench", "OrleansCoord.Bench", "bin", "Release", "net10.0", "OrleansCoord.Bench.dll")
+TOOLS = os.path.join(servers.REPO, "bench", ".tools")
+DIAGNOSTICS_VERSION = "10.0.750501"
 
+# Each system: its name, how to start it, and the runtime its servers run on (for the heap measurement).
 SYSTEMS = {
-    "standalone": [("ZooKeeper standalone", lambda: servers.zookeeper(1)),
-                   ("OrleansCoord standalone", servers.orleanscoord_standalone)],
-    "cluster": [("ZooKeeper 3 servers", lambda: servers.zookeeper(3)),
-                ("OrleansCoord 3 silos", lambda: servers.orleanscoord_pseudo_cluster(3))],
+    "standalone": [("ZooKeeper standalone", lambda: servers.zookeeper(1), "java"),
+                   ("OrleansCoord standalone", servers.orleanscoord_standalone, "dotnet")],
+    "cluster": [("ZooKeeper 3 servers", lambda: servers.zookeeper(3), "java"),
+                ("OrleansCoord 3 silos", lambda: servers.orleanscoord_pseudo_cluster(3), "dotnet")],
 }
 RATIOS = {
     "standalone": "standalone=OrleansCoord standalone/ZooKeeper standalone",
@@ -29,11 +37,68 @@ RATIOS = {
 }
 
 
+def dotnet_tool(name):
+    path = os.path.join(TOOLS, name)
+    if not os.path.exists(path):
+        subprocess.run(["dotnet", "tool", "install", "--tool-path", TOOLS, name, "--version", DIAGNOSTICS_VERSION],
+                       check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def live_heap(runtime, pid):
+    """Bytes of live objects right after a full collection."""
+    if runtime == "java":
+        subprocess.run(["jcmd", str(pid), "GC.run"], check=True, capture_output=True)
+        info = subprocess.run(["jcmd", str(pid), "GC.heap_info"], check=True, capture_output=True, text=True).stdout
+        return int(re.search(r"used (\d+)K", info).group(1)) * 1024
+    with tempfile.TemporaryDirectory() as d:
+        # Taking a gcdump makes the runtime run a full, blocking collection; the heap size it left is then read.
+        subprocess.run([dotnet_tool("dotnet-gcdump"), "collect", "-p", str(pid), "-o", os.path.join(d, "heap.gcdump")],
+                       check=True, capture_output=True)
+        counters = os.path.join(d, "counters.csv")
+        subprocess.run([dotnet_tool("dotnet-counters"), "collect", "-p", str(pid), "--counters", "System.Runtime",
+                        "--format", "csv", "-o", counters, "--duration", "00:00:02"], check=True, capture_output=True)
+        sizes = {}
+        with open(counters) as f:
+            for line in f:
+                m = re.search(r"dotnet\.gc\.last_collection\.heap\.size \(By\)\[gc\.heap\.generation=(\w+)\],Metric,(\d+)", line)
+                if m:
+                    sizes[m.group(1)] = int(m.group(2))
+        if not sizes:
+            raise RuntimeError(f"dotnet-counters reported no heap size for process {pid}")
+        return sum(sizes.values())
+
+
+def resident(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def measure_memory(name, start, runtime, znodes, passthrough):
+    """Starts the system afresh, creates znodes, and returns the memory part of a report."""
+    fill_options = [a for i in range(len(passthrough) - 1) if passthrough[i] in ("--payload", "--sessions", "--inflight")
+                    for a in passthrough[i:i + 2]]
+    with start() as cluster:
+        heap = sum(live_heap(runtime, p) for p in cluster.pids)
+        rss = sum(resident(p) for p in cluster.pids)
+        created = subprocess.run(["dotnet", BENCH_DLL, "fill", "--connect", cluster.connect, "--znodes", str(znodes), *fill_options],
+                                 check=True, capture_output=True, text=True).stdout
+        created = int(created.split()[-1])
+        memory = {"znodes": created, "payload_bytes": int(dict(zip(fill_options[::2], fill_options[1::2])).get("--payload", 100)),
+                  "heap_before_bytes": heap, "heap_after_bytes": sum(live_heap(runtime, p) for p in cluster.pids),
+                  "rss_before_bytes": rss, "rss_after_bytes": sum(resident(p) for p in cluster.pids)}
+    per_million = (memory["heap_after_bytes"] - heap) * 1e6 / created / (1 << 20)
+    print(f"{name:28} memory: {per_million:.0f} MiB live heap per million znodes ({created} created)", flush=True)
+    return {"target": name, "machine": "", "started": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "settings": None, "workloads": [], "memory": memory}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", default="standalone,cluster")
     parser.add_argument("--out", default=os.path.join(servers.REPO, "bench", "results"))
     parser.add_argument("--no-build", action="store_true", help="use the Release builds as they are")
+    parser.add_argument("--memory-znodes", type=int, default=1_000_000, help="znodes created for the memory figures (0: none)")
     args, passthrough = parser.parse_known_args()
     chosen = [s for s in args.systems.split(",") if s]
     unknown = [s for s in chosen if s not in SYSTEMS]
@@ -47,7 +112,7 @@ def main():
 
     reports, failed = [], False
     for system in chosen:
-        for name, start in SYSTEMS[system]:
+        for name, start, runtime in SYSTEMS[system]:
             slug = name.lower().replace(" ", "-")
             report = os.path.join(args.out, slug + ".json")
             print(f"== {name}", flush=True)
@@ -58,6 +123,11 @@ def main():
             failed |= run.returncode != 0
             if os.path.exists(report):
                 reports.append(report)
+            if args.memory_znodes > 0:
+                memory = os.path.join(args.out, slug + "-memory.json")
+                with open(memory, "w") as f:
+                    json.dump(measure_memory(name, start, runtime, args.memory_znodes, passthrough), f, indent=2)
+                reports.append(memory)
 
     ratios = [a for s in chosen for a in ("--ratio", RATIOS[s])]
     table = subprocess.run(["dotnet", BENCH_DLL, "compare", *ratios, "--png", os.path.join(args.out, "compare.png"), *reports],

@@ -32,8 +32,22 @@ public sealed record WorkloadResult(
     LatencySummary? ReadLatency,
     LatencySummary? WriteLatency);
 
-/// <summary>Server memory taken by znodes: resident set size of the server processes before and after creating them.</summary>
-public sealed record MemoryResult(long Znodes, int PayloadBytes, long RssBeforeBytes, long RssAfterBytes, double BytesPerMillionZnodes);
+/// <summary>
+/// Server memory taken by znodes, summed over the server processes before and after creating them: the live
+/// heap after a full garbage collection (what the tree costs), and the resident set size (what the process holds).
+/// </summary>
+public sealed record MemoryResult(
+    long Znodes,
+    int PayloadBytes,
+    long HeapBeforeBytes,
+    long HeapAfterBytes,
+    long RssBeforeBytes,
+    long RssAfterBytes)
+{
+    public double HeapPerMillionZnodes => (HeapAfterBytes - HeapBeforeBytes) * 1_000_000.0 / Znodes;
+
+    public double RssPerMillionZnodes => (RssAfterBytes - RssBeforeBytes) * 1_000_000.0 / Znodes;
+}
 
 /// <summary>The settings a run used, as the report keeps them.</summary>
 public sealed record BenchSettings(
@@ -46,16 +60,14 @@ public sealed record BenchSettings(
     int PayloadBytes,
     int Keys,
     int DeletesPerSession,
-    int MemoryZnodes,
-    int[] ServerPids,
     int SessionTimeoutMs);
 
-/// <summary>Everything one run of the load generator against one target measured.</summary>
+/// <summary>Everything one run of the load generator against one target measured (compare.py adds the memory figures).</summary>
 public sealed record BenchReport(
     string Target,
     string Machine,
     DateTimeOffset Started,
-    BenchSettings Settings,
+    BenchSettings? Settings,
     List<WorkloadResult> Workloads,
     MemoryResult? Memory)
 {

@@ -19,7 +19,7 @@ public static class Charts
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         plot.Axes.Margins(bottom: 0);
         plot.Axes.Bottom.MinimumSize = 160;
-        plot.Title($"{report.Target}: {report.Settings.Sessions} sessions x {report.Settings.Inflight} in flight, {report.Settings.PayloadBytes}-byte payloads");
+        plot.Title(report.Settings is { } s ? $"{report.Target}: {s.Sessions} sessions x {s.Inflight} in flight, {s.PayloadBytes}-byte payloads" : report.Target);
         plot.YLabel("replies per second");
         plot.SavePng(path, 1400, 700);
     }

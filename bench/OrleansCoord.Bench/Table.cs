@@ -39,7 +39,8 @@ public static class Table
         var rows = reports.Values.SelectMany(r => r.Workloads).Select(w => (w.Name, Unit: Charts.IsLatency(w) ? "p50 us" : w.Unit)).Distinct().ToList();
         if (reports.Values.Any(r => r.Memory is not null))
         {
-            rows.Add(("memory", "MiB/M znodes"));
+            rows.Add(("memory-heap", "MiB/M znodes"));
+            rows.Add(("memory-rss", "MiB/M znodes"));
         }
 
         var columns = reports.Keys.ToList();
@@ -88,9 +89,9 @@ public static class Table
 
     private static double? Figure(BenchReport report, string workload)
     {
-        if (workload == "memory")
+        if (workload.StartsWith("memory-", StringComparison.Ordinal))
         {
-            return report.Memory is { } m ? m.BytesPerMillionZnodes / (1 << 20) : null;
+            return report.Memory is { } m ? (workload == "memory-heap" ? m.HeapPerMillionZnodes : m.RssPerMillionZnodes) / (1 << 20) : null;
         }
 
         return report.Workloads.FirstOrDefault(w => w.Name == workload) switch

@@ -84,41 +84,21 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         };
     }
 
-    /// <summary>Memory the servers hold per million znodes of the payload size, from their resident set sizes.</summary>
-    public async Task<MemoryResult> MeasureMemoryAsync()
+    /// <summary>Creates znodes of the payload size, spread over the sessions, for the memory measurement; returns how many.</summary>
+    public async Task<long> FillAsync(long znodes)
     {
-        var before = ResidentBytes();
-        var perSession = Math.Max(1, settings.MemoryZnodes / settings.Sessions);
+        var perSession = Math.Max(1, znodes / settings.Sessions);
         var sessions = await ConnectAllAsync(settings.Sessions);
         try
         {
-            await DrainAsync("memory", [.. sessions.Select((s, i) => (s, (IRequestSource)new CreateSource($"{_base}/mem/s{i}-", _payload, budget: perSession)))], settings.Inflight);
+            await DrainAsync("fill", [.. sessions.Select((s, i) => (s, (IRequestSource)new CreateSource($"{_base}/mem/s{i}-", _payload, budget: perSession)))], settings.Inflight);
         }
         finally
         {
             await DisposeAllAsync(sessions);
         }
 
-        var znodes = (long)perSession * settings.Sessions;
-        var after = ResidentBytes();
-        return new MemoryResult(znodes, settings.PayloadBytes, before, after, Math.Round((after - before) * 1_000_000.0 / znodes));
-    }
-
-    private long ResidentBytes()
-    {
-        long total = 0;
-        foreach (var pid in settings.ServerPids)
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    total += long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-                }
-            }
-        }
-
-        return total;
+        return perSession * settings.Sessions;
     }
 
     private Task<WorkloadResult> TimedAsync(string name, int sessionCount, int inflight, Func<int, IRequestSource> source) =>
