@@ -58,15 +58,17 @@ def live_heap(runtime, pid):
         counters = os.path.join(d, "counters.csv")
         subprocess.run([dotnet_tool("dotnet-counters"), "collect", "-p", str(pid), "--counters", "System.Runtime",
                         "--format", "csv", "-o", counters, "--duration", "00:00:02"], check=True, capture_output=True)
-        sizes = {}
+        # Heap size less fragmentation (free space between objects a sweeping collection leaves) is what
+        # the live objects take, as Java's "used" after its compacting full collection is.
+        sizes, free = {}, {}
         with open(counters) as f:
             for line in f:
-                m = re.search(r"dotnet\.gc\.last_collection\.heap\.size \(By\)\[gc\.heap\.generation=(\w+)\],Metric,(\d+)", line)
+                m = re.search(r"dotnet\.gc\.last_collection\.heap\.(size|fragmentation\.size) \(By\)\[gc\.heap\.generation=(\w+)\],Metric,(\d+)", line)
                 if m:
-                    sizes[m.group(1)] = int(m.group(2))
+                    (sizes if m.group(1) == "size" else free)[m.group(2)] = int(m.group(3))
         if not sizes:
             raise RuntimeError(f"dotnet-counters reported no heap size for process {pid}")
-        return sum(sizes.values())
+        return sum(sizes.values()) - sum(free.values())
 
 
 def resident(pid):

@@ -1,3 +1,4 @@
+using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol.Records;
 
@@ -11,7 +12,7 @@ public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount, bool IsCont
 {
     /// <summary>A recovered node's metadata; every change keeps cversion = 2 * creates - numChildren, so creates follow.</summary>
     public static NodeMeta Of(SnapshotNode node) =>
-        new(node.Stat, node.Acl, (int)(((long)node.Stat.Cversion + node.Stat.NumChildren) / 2), node.IsContainer);
+        new(node.Stat, AclCache.Intern(node.Acl), (int)(((long)node.Stat.Cversion + node.Stat.NumChildren) / 2), node.IsContainer);
 }
 
 /// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>

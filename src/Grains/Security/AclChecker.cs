@@ -92,7 +92,7 @@ public static class AclChecker
             }
         }
 
-        return [.. result];
+        return AclCache.Intern([.. result]);
     }
 
     /// <summary>getACL without ADMIN shows digest ids as "user:x" (FinalRequestProcessor).</summary>

@@ -1,3 +1,4 @@
+using OrleansCoord.Grains.Security;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.Tree;
@@ -8,7 +9,7 @@ public sealed class DataNode
     public DataNode(byte[]? data, Acl[] acl, Stat stat, bool isContainer)
     {
         Data = data;
-        Acl = acl;
+        Acl = AclCache.Intern(acl);
         Stat = stat;
         IsContainer = isContainer;
     }
@@ -18,9 +19,26 @@ public sealed class DataNode
 
     public byte[]? Data { get; set; }
 
-    public Acl[] Acl { get; set; }
+    public Acl[] Acl
+    {
+        get;
+        set => field = AclCache.Intern(value);
+    }
 
     public Stat Stat { get; set; }
 
-    public HashSet<string> Children { get; } = new(StringComparer.Ordinal);
+    // Most znodes are leaves: the set is made with the first child and dropped with the last.
+    private HashSet<string>? _children;
+
+    public IReadOnlyCollection<string> Children => (IReadOnlyCollection<string>?)_children ?? [];
+
+    public void AddChild(string name) => (_children ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+
+    public void RemoveChild(string name)
+    {
+        if (_children is not null && _children.Remove(name) && _children.Count == 0)
+        {
+            _children = null;
+        }
+    }
 }

@@ -54,13 +54,16 @@ public sealed class DataTree
         {
             if (path != "/" && _nodes.TryGetValue(PathValidation.Parent(path), out var parent))
             {
-                parent.Children.Add(PathValidation.Name(path));
+                parent.AddChild(PathValidation.Name(path));
             }
         }
 
         if (_nodes.TryGetValue("/", out var root))
         {
-            root.Children.UnionWith(rootChildren);
+            foreach (var name in rootChildren)
+            {
+                root.AddChild(name);
+            }
         }
 
         LastAppliedZxid = zxid;
@@ -112,11 +115,11 @@ public sealed class DataTree
                 {
                     if (change.Kind == TreeChangeKind.ChildAdded)
                     {
-                        node.Children.Add(change.ChildName!);
+                        node.AddChild(change.ChildName!);
                     }
                     else
                     {
-                        node.Children.Remove(change.ChildName!);
+                        node.RemoveChild(change.ChildName!);
                     }
 
                     node.Stat = change.Stat;
