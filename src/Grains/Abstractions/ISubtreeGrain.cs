@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
@@ -21,7 +22,11 @@ public interface ISubtreeGrain : IGrainWithStringKey
     /// </summary>
     Task<Guid?> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
 
-    /// <summary>Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show.</summary>
+    /// <summary>
+    /// Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show. It is taken a
+    /// chunk at a time, with applies and reads running between chunks, so a large subtree never stalls them.
+    /// </summary>
+    [AlwaysInterleave]
     Task<SnapshotNode[]> Export();
 
     /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, checkWatches and removeWatches.</summary>

@@ -1,5 +1,6 @@
 using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
+using OrleansCoord.Grains.Tree;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.QuorumLog;
@@ -22,7 +23,8 @@ public sealed class MetadataIndex
 
     public int Count => _nodes.Count;
 
-    public IEnumerable<string> Paths => _nodes.Keys;
+    /// <summary>The keys of the subtree grains that hold nodes, kept as nodes come and go so snapshots need not scan the tree.</summary>
+    public HashSet<string> SubtreeKeys { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Paths of container nodes, which the server deletes once their last child is gone.</summary>
     public HashSet<string> Containers { get; } = new(StringComparer.Ordinal);
@@ -38,12 +40,20 @@ public sealed class MetadataIndex
         {
             ApproximateDataSize -= path.Length + old.Stat.DataLength;
             Containers.Remove(path);
+            if (SubtreePartitioner.IsKey(path))
+            {
+                SubtreeKeys.Remove(path);
+            }
         }
 
         if (meta is not null)
         {
             _nodes[path] = meta;
             ApproximateDataSize += path.Length + meta.Stat.DataLength;
+            if (SubtreePartitioner.IsKey(path))
+            {
+                SubtreeKeys.Add(path);
+            }
             if (meta.IsContainer)
             {
                 Containers.Add(path);

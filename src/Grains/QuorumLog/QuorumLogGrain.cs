@@ -436,7 +436,7 @@ public sealed partial class QuorumLogGrain(
         _txnsSinceSnapshot = 0;
         var zxid = _watermark;
         var sessions = _sessions.Snapshot();
-        var keys = _index.Paths.Select(SubtreePartitioner.KeyFor).ToHashSet(StringComparer.Ordinal);
+        var keys = _index.SubtreeKeys.ToHashSet(StringComparer.Ordinal);
 
         // The log after the snapshot starts in a segment of its own, so that purging can drop whole segments.
         log.Roll();

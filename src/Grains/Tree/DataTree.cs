@@ -69,9 +69,8 @@ public sealed class DataTree
         LastAppliedZxid = zxid;
     }
 
-    /// <summary>Every node as a snapshot keeps it.</summary>
-    public SnapshotNode[] Export() =>
-        [.. _nodes.Select(static e => new SnapshotNode(e.Key, e.Value.Data, e.Value.Acl, e.Value.Stat, e.Value.IsContainer))];
+    /// <summary>The paths of every node, as of now.</summary>
+    public string[] Paths() => [.. _nodes.Keys];
 
     public void Apply(ApplyItem item, List<WatchEvent> fired)
     {

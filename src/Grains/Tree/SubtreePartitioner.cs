@@ -8,6 +8,9 @@ public static class SubtreePartitioner
 {
     public const string RootKey = "/";
 
+    /// <summary>Whether the path is the root of its own subtree grain (the root node or a top-level node).</summary>
+    public static bool IsKey(string path) => path.Length <= 1 || path.IndexOf('/', 1) < 0;
+
     public static string KeyFor(string path)
     {
         if (path.Length <= 1)
