@@ -45,6 +45,18 @@ public static class FourLetterWordHandler
                 return Stat(server, await server.QuorumLog.GetSummary());
             case "mntr":
                 return Mntr(server, await server.QuorumLog.GetSummary(), await WatchCountAsync(server));
+            case "srst":
+                server.Stats.Reset();
+                return "Server stats reset.\n";
+            case "crst":
+                foreach (var connection in server.Connections.Values)
+                {
+                    connection.Output.Stats.Reset();
+                }
+
+                return "Connection stats reset.\n";
+            case "dirs":
+                return $"datadir_size: {DirectorySize(server.Options.DataDir)}\nlogdir_size: {DirectorySize(server.Options.DataLogDir)}\n";
             default:
                 return $"Unsupported four-letter word: {word}\n";
         }
@@ -64,9 +76,10 @@ public static class FourLetterWordHandler
     private static string Counters(GatewayServer server, ServerSummary summary)
     {
         var sb = new StringBuilder();
-        sb.Append("Latency min/avg/max: 0/0.0/0\n");
-        sb.Append("Received: ").Append(server.PacketsReceived).Append('\n');
-        sb.Append("Sent: ").Append(server.Connections.Values.Sum(c => c.Output.Sent)).Append('\n');
+        var (min, avg, max) = server.Stats.Latency();
+        sb.Append("Latency min/avg/max: ").Append(min).Append('/').Append(Decimal(avg)).Append('/').Append(max).Append('\n');
+        sb.Append("Received: ").Append(server.Stats.Received).Append('\n');
+        sb.Append("Sent: ").Append(server.Stats.Sent).Append('\n');
         sb.Append("Connections: ").Append(server.Connections.Count).Append('\n');
         sb.Append("Outstanding: ").Append(server.Batcher.Outstanding).Append('\n');
         sb.Append("Zxid: 0x").Append(summary.LastZxid.ToString("x", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
@@ -86,10 +99,13 @@ public static class FourLetterWordHandler
         var sb = new StringBuilder();
         foreach (var c in server.Connections.Values)
         {
+            var stats = c.Output.Stats;
+            var (min, avg, max) = stats.Latency();
             sb.Append(' ').Append('/').Append(c.RemoteEndPoint).Append("[1](queued=").Append(c.Output.Queued)
-              .Append(",recved=").Append(c.Received).Append(",sent=").Append(c.Output.Sent)
+              .Append(",recved=").Append(stats.Received).Append(",sent=").Append(stats.Sent)
               .Append(",sid=0x").Append(c.SessionId.ToString("x", System.Globalization.CultureInfo.InvariantCulture))
-              .Append(",to=").Append(c.TimeoutMs).Append(")\n");
+              .Append(",to=").Append(c.TimeoutMs)
+              .Append(",minlat=").Append(min).Append(",avglat=").Append(Decimal(avg)).Append(",maxlat=").Append(max).Append(")\n");
         }
 
         return sb.ToString();
@@ -97,15 +113,16 @@ public static class FourLetterWordHandler
 
     private static string Mntr(GatewayServer server, ServerSummary summary, int watches)
     {
+        var (min, avg, max) = server.Stats.Latency();
         var lines = new (string Key, object Value)[]
         {
             ("zk_version", Version),
-            ("zk_server_state", "standalone"),
-            ("zk_avg_latency", 0),
-            ("zk_max_latency", 0),
-            ("zk_min_latency", 0),
-            ("zk_packets_received", server.PacketsReceived),
-            ("zk_packets_sent", server.Connections.Values.Sum(c => c.Output.Sent)),
+            ("zk_server_state", server.Mode),
+            ("zk_avg_latency", Decimal(avg)),
+            ("zk_max_latency", max),
+            ("zk_min_latency", min),
+            ("zk_packets_received", server.Stats.Received),
+            ("zk_packets_sent", server.Stats.Sent),
             ("zk_num_alive_connections", server.Connections.Count),
             ("zk_outstanding_requests", server.Batcher.Outstanding),
             ("zk_znode_count", summary.NodeCount),
@@ -131,9 +148,9 @@ public static class FourLetterWordHandler
         sb.Append("clientPort=").Append(o.ClientPort).Append('\n');
         sb.Append("secureClientPort=-1\n");
         sb.Append("dataDir=").Append(o.DataDir).Append('\n');
-        sb.Append("dataDirSize=0\n");
+        sb.Append("dataDirSize=").Append(DirectorySize(o.DataDir)).Append('\n');
         sb.Append("dataLogDir=").Append(o.DataLogDir).Append('\n');
-        sb.Append("dataLogSize=0\n");
+        sb.Append("dataLogSize=").Append(DirectorySize(o.DataLogDir)).Append('\n');
         sb.Append("tickTime=").Append(o.TickTime).Append('\n');
         sb.Append("maxClientCnxns=").Append(o.MaxClientCnxns).Append('\n');
         sb.Append("minSessionTimeout=").Append(o.EffectiveMinSessionTimeout).Append('\n');
@@ -142,6 +159,15 @@ public static class FourLetterWordHandler
         sb.Append("serverId=0\n");
         return sb.ToString();
     }
+
+    /// <summary>Bytes in a directory's files, as ZooKeeper's dirs and conf report them (0 when there is none).</summary>
+    private static long DirectorySize(string? directory) =>
+        string.IsNullOrEmpty(directory) || !Directory.Exists(directory)
+            ? 0
+            : new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    /// <summary>A double as Java prints one: "0.0", "1.25".</summary>
+    private static string Decimal(double value) => value.ToString("0.0###", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Environment() =>
         "Environment:\n" +

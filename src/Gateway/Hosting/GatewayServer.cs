@@ -101,11 +101,8 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     /// <summary>Sessions that sent anything since the last activity report.</summary>
     public ConcurrentDictionary<long, byte> ActiveSessions { get; } = new();
 
-    private long _packetsReceived;
-
-    public long PacketsReceived => Interlocked.Read(ref _packetsReceived);
-
-    public void CountReceived() => Interlocked.Increment(ref _packetsReceived);
+    /// <summary>Packets and latencies of every connection of this gateway, for srvr, stat and mntr; srst resets them.</summary>
+    public RequestStats Stats { get; } = new();
 
     public long NextConnectionId() => ((long)GatewayId << 40) | Interlocked.Increment(ref _nextConnectionId);
 

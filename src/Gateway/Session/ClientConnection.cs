@@ -46,11 +46,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     public string RemoteEndPoint { get; } = context.RemoteEndPoint?.ToString() ?? "unknown";
 
-    private long _received;
-
-    public long Received => Interlocked.Read(ref _received);
-
-    public SessionOutput Output { get; } = new(server.Watermark);
+    public SessionOutput Output { get; } = new(server.Watermark, server.Stats);
 
     /// <summary>The subtree grains in which this connection has set watches.</summary>
     public ICollection<string> WatchedSubtrees => _watchedSubtrees.Keys;
@@ -127,8 +123,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     var header = ReadHeader(payload);
                     var body = payload.Slice(8).ToArray();
                     buffer = buffer.Slice(consumed);
-                    Interlocked.Increment(ref _received);
-                    server.CountReceived();
+                    Output.Stats.CountReceived();
+                    server.Stats.CountReceived();
                     server.ActiveSessions.TryAdd(SessionId, 0);
                     await DispatchAsync(header, body);
                 }

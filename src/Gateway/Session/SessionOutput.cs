@@ -16,34 +16,33 @@ public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = nul
 /// Writes one connection's replies in request order and its watch events in zxid order, so that every event
 /// reaches the client before any reply that reflects its change (DESIGN.md, guarantee 4).
 /// </summary>
-public sealed class SessionOutput(Watermark watermark)
+public sealed class SessionOutput(Watermark watermark, RequestStats server)
 {
-    private long _sent;
     private int _queued;
+
+    /// <summary>The connection's packets and latencies, for cons; crst resets them.</summary>
+    public RequestStats Stats { get; } = new();
 
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<WatchEvent> _events = new();
 
-    private readonly record struct Item(int Xid, Task<Reply>? Reply, long Zxid, bool CloseAfter);
+    private readonly record struct Item(int Xid, Task<Reply>? Reply, long Zxid, bool CloseAfter, long ReceivedAt);
 
     /// <summary>Replies waiting to be written.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>Replies and notifications written so far.</summary>
-    public long Sent => Interlocked.Read(ref _sent);
-
-    /// <summary>Takes a reply slot in request order; the reply is written when its task completes.</summary>
+    /// <summary>Takes a reply slot in request order, as the request arrives; the reply is written when its task completes.</summary>
     public void Enqueue(int xid, Task<Reply> reply, bool closeAfter = false)
     {
         Interlocked.Increment(ref _queued);
-        _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter));
+        _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
     public void PostEvent(WatchEvent e) => _events.Enqueue(e);
 
     /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
-    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(0, null, zxid, false));
+    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(0, null, zxid, false, 0));
 
     public void Complete() => _items.Writer.TryComplete();
 
@@ -86,6 +85,8 @@ public sealed class SessionOutput(Watermark watermark)
                 }
 
                 WriteReply(output, item.Xid, reply);
+                server.RecordReply(item.ReceivedAt);
+                Stats.RecordReply(item.ReceivedAt);
                 if (item.CloseAfter)
                 {
                     await output.FlushAsync(cancellationToken);
@@ -118,7 +119,7 @@ public sealed class SessionOutput(Watermark watermark)
         // ZooKeeper 3.8 sends -1 as a notification's zxid.
         new ReplyHeader(Xids.Notification, -1, ErrorCode.Ok).Write(writer);
         body.Write(writer);
-        Interlocked.Increment(ref _sent);
+        CountSent();
     }
 
     public static void WriteReply(PipeWriter output, int xid, in Reply reply)
@@ -136,6 +137,12 @@ public sealed class SessionOutput(Watermark watermark)
     private void WriteReply(PipeWriter output, int xid, Reply reply)
     {
         WriteReply(output, xid, in reply);
-        Interlocked.Increment(ref _sent);
+        CountSent();
+    }
+
+    private void CountSent()
+    {
+        server.CountSent();
+        Stats.CountSent();
     }
 }

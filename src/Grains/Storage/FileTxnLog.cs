@@ -287,8 +287,21 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
     {
         CloseSegment();
         var path = ZxidFileNames.Name(Directory, Prefix, firstZxid);
-        _capacity = Math.Max(_options.PreAllocSizeKb * 1024L, HeaderLength + needed);
-        _segment = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, FileOptions.None, _capacity);
+        var least = HeaderLength + needed;
+        _capacity = Math.Max(_options.PreAllocSizeKb * 1024L, least);
+        try
+        {
+            _segment = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, FileOptions.None, _capacity);
+        }
+        catch (IOException ex) when (_capacity > least)
+        {
+            // Less room than preAllocSize: a segment just large enough for this batch keeps writes going while
+            // the disk has space for them. Only a disk that cannot take the batch itself refuses it.
+            LogPreallocationShort(logger, path, _capacity, ex.Message);
+            File.Delete(path);
+            _capacity = least;
+            _segment = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, FileOptions.None, _capacity);
+        }
         Span<byte> header = stackalloc byte[HeaderLength];
         BinaryPrimitives.WriteUInt32BigEndian(header, Magic);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], FormatVersion);
@@ -348,6 +361,9 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Purged txn log segment {Path}")]
     private static partial void LogPurged(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Could not preallocate {Bytes} bytes for txn log segment {Path} ({Reason}); it gets only what its first batch needs")]
+    private static partial void LogPreallocationShort(ILogger logger, string path, long bytes, string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Could not cut a failed batch off the txn log at offset {Offset}")]
     private static partial void LogCutBackFailed(ILogger logger, Exception exception, long offset);

@@ -191,6 +191,43 @@ public sealed class WireProtocolTests(SiloFixture fixture) : IClassFixture<SiloF
     }
 
     [Fact]
+    public async Task Srvr_and_mntr_report_measured_latency_and_srst_and_crst_reset_the_counters()
+    {
+        await using var client = await ZkWireClient.ConnectAsync(Port);
+        var parent = Unique();
+        Assert.Equal(ErrorCode.Ok, (await client.CreateAsync(parent, [])).Header.Err);
+
+        // Pipelined writes queue behind each other's fsyncs: the last ones take at least a millisecond.
+        var writes = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => client.CreateAsync($"{parent}/n{i}", new byte[100])));
+        Assert.All(writes, w => Assert.Equal(ErrorCode.Ok, w.Header.Err));
+
+        static string Field(string text, string prefix) =>
+            text.Split('\n').Single(l => l.StartsWith(prefix, StringComparison.Ordinal))[prefix.Length..];
+        var srvr = await FourLetterWord.AskAsync(Port, "srvr");
+        var latency = Field(srvr, "Latency min/avg/max: ").Split('/').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(latency[0] <= latency[1] && latency[1] <= latency[2] && latency[2] >= 1, $"latency {string.Join('/', latency)}");
+        Assert.True(long.Parse(Field(srvr, "Received: "), System.Globalization.CultureInfo.InvariantCulture) >= 301);
+        Assert.True(await FourLetterWord.MntrAsync(Port, "zk_max_latency") >= 1);
+        Assert.Contains("zk_server_state\tstandalone\n", await FourLetterWord.AskAsync(Port, "mntr"), StringComparison.Ordinal);
+
+        var cons = await FourLetterWord.AskAsync(Port, "cons");
+        var session = $"sid=0x{client.Session!.SessionId:x}";
+        Assert.Contains(session, cons, StringComparison.Ordinal);
+        Assert.Matches(@"recved=(30[1-9]|3[1-9]\d|[4-9]\d\d),", cons.Split('\n').Single(l => l.Contains(session, StringComparison.Ordinal)));
+
+        Assert.Equal("Server stats reset.\n", await FourLetterWord.AskAsync(Port, "srst"));
+        Assert.True(long.Parse(Field(await FourLetterWord.AskAsync(Port, "srvr"), "Received: "), System.Globalization.CultureInfo.InvariantCulture) < 301);
+        Assert.Equal("Connection stats reset.\n", await FourLetterWord.AskAsync(Port, "crst"));
+        var ours = (await FourLetterWord.AskAsync(Port, "cons")).Split('\n').Single(l => l.Contains(session, StringComparison.Ordinal));
+        Assert.Contains("recved=0,sent=0,", ours, StringComparison.Ordinal);
+        Assert.Contains("maxlat=0)", ours, StringComparison.Ordinal);
+
+        // The txn log holds the writes: dirs counts its bytes.
+        var dirs = await FourLetterWord.AskAsync(Port, "dirs");
+        Assert.True(long.Parse(Field(dirs, "datadir_size: "), System.Globalization.CultureInfo.InvariantCulture) > 300 * 100, dirs);
+    }
+
+    [Fact]
     public async Task Close_session_replies_then_closes_and_removes_ephemerals()
     {
         var path = Unique();
