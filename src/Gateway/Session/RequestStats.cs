@@ -9,7 +9,7 @@ namespace OrleansCoord.Gateway.Session;
 /// </summary>
 public sealed class RequestStats
 {
-    private readonly Lock _lock = new();
+    // Every reply of a gateway passes here: interlocked counters rather than a lock all connections contend for.
     private long _received;
     private long _sent;
     private long _replies;
@@ -29,34 +29,34 @@ public sealed class RequestStats
     public void RecordReply(long receivedAt)
     {
         var ms = (long)Stopwatch.GetElapsedTime(receivedAt).TotalMilliseconds;
-        lock (_lock)
+        Interlocked.Increment(ref _replies);
+        Interlocked.Add(ref _totalMs, ms);
+        for (var min = Interlocked.Read(ref _minMs); ms < min; min = Interlocked.Read(ref _minMs))
         {
-            _replies++;
-            _totalMs += ms;
-            _minMs = Math.Min(_minMs, ms);
-            _maxMs = Math.Max(_maxMs, ms);
+            Interlocked.CompareExchange(ref _minMs, ms, min);
+        }
+
+        for (var max = Interlocked.Read(ref _maxMs); ms > max; max = Interlocked.Read(ref _maxMs))
+        {
+            Interlocked.CompareExchange(ref _maxMs, ms, max);
         }
     }
 
     /// <summary>Min, average and max latency in milliseconds; zeros before the first reply.</summary>
     public (long Min, double Avg, long Max) Latency()
     {
-        lock (_lock)
-        {
-            return _replies == 0 ? (0, 0, 0) : (_minMs, (double)_totalMs / _replies, _maxMs);
-        }
+        var replies = Interlocked.Read(ref _replies);
+        var min = Interlocked.Read(ref _minMs);
+        return replies == 0 ? (0, 0, 0) : (min == long.MaxValue ? 0 : min, (double)Interlocked.Read(ref _totalMs) / replies, Interlocked.Read(ref _maxMs));
     }
 
     public void Reset()
     {
-        lock (_lock)
-        {
-            Interlocked.Exchange(ref _received, 0);
-            Interlocked.Exchange(ref _sent, 0);
-            _replies = 0;
-            _totalMs = 0;
-            _minMs = long.MaxValue;
-            _maxMs = 0;
-        }
+        Interlocked.Exchange(ref _received, 0);
+        Interlocked.Exchange(ref _sent, 0);
+        Interlocked.Exchange(ref _replies, 0);
+        Interlocked.Exchange(ref _totalMs, 0);
+        Interlocked.Exchange(ref _minMs, long.MaxValue);
+        Interlocked.Exchange(ref _maxMs, 0);
     }
 }
