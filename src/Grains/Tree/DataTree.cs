@@ -1,13 +1,21 @@
+using System.Buffers;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
 
 namespace OrleansCoord.Grains.Tree;
 
 /// <summary>The znodes of one subtree and their watches: applies committed changes and fires watches.</summary>
 public sealed class DataTree
 {
+    // Child lists of nodes read with getChildren, encoded as replies carry them, until their children change:
+    // parents are read far more often than their children change (service discovery, locks, queues).
+    private const int MaxCachedChildLists = 10_000;
+    private const int MaxCachedChildListBytes = 1 << 20;
+
     private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _childLists = new(StringComparer.Ordinal);
 
     public WatchManager Watches { get; } = new();
 
@@ -43,6 +51,7 @@ public sealed class DataTree
     public void Load(long zxid, IReadOnlyList<SnapshotNode> nodes, IReadOnlyList<string> rootChildren)
     {
         _nodes.Clear();
+        _childLists.Clear();
         DataSize = 0;
         foreach (var node in nodes)
         {
@@ -69,6 +78,27 @@ public sealed class DataTree
         LastAppliedZxid = zxid;
     }
 
+    /// <summary>A node's child names, sorted and jute-encoded as getChildren replies carry them.</summary>
+    public byte[] EncodedChildren(string path, DataNode node)
+    {
+        if (_childLists.TryGetValue(path, out var encoded))
+        {
+            return encoded;
+        }
+
+        var children = node.Children.ToList();
+        children.Sort(StringComparer.Ordinal);
+        var output = new ArrayBufferWriter<byte>();
+        new JuteWriter(output).WriteStringList(children);
+        encoded = output.WrittenSpan.ToArray();
+        if (_childLists.Count < MaxCachedChildLists && encoded.Length <= MaxCachedChildListBytes)
+        {
+            _childLists[path] = encoded;
+        }
+
+        return encoded;
+    }
+
     /// <summary>The paths of every node, as of now.</summary>
     public string[] Paths() => [.. _nodes.Keys];
 
@@ -84,6 +114,7 @@ public sealed class DataTree
                 Watches.Trigger(path, EventType.NodeCreated, item.Zxid, item.Order, fired);
                 break;
             case TreeChangeKind.Delete:
+                _childLists.Remove(path);
                 if (_nodes.Remove(path, out var removed))
                 {
                     DataSize -= path.Length + (removed.Data?.Length ?? 0);
@@ -110,6 +141,7 @@ public sealed class DataTree
 
                 break;
             case TreeChangeKind.ChildAdded or TreeChangeKind.ChildRemoved:
+                _childLists.Remove(path);
                 if (_nodes.TryGetValue(path, out node))
                 {
                     if (change.Kind == TreeChangeKind.ChildAdded)

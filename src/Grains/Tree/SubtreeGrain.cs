@@ -129,12 +129,10 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                             _tree.Watches.AddChildWatch(path, command.Watcher);
                         }
 
-                        var children = node!.Children.ToList();
-                        children.Sort(StringComparer.Ordinal);
-                        w.WriteStringList(children);
+                        w.WriteRaw(_tree.EncodedChildren(path, node!));
                         if (command.Type == OpCode.GetChildren2)
                         {
-                            node.Stat.Write(w);
+                            node!.Stat.Write(w);
                         }
                     });
             case OpCode.GetAcl:

@@ -63,6 +63,9 @@ public readonly ref struct JuteWriter
     }
 
     /// <summary>UTF-8 bytes with no length prefix: the whole body of deleteContainer.</summary>
+    /// <summary>Bytes already in jute encoding, copied as they are.</summary>
+    public void WriteRaw(ReadOnlySpan<byte> encoded) => _output.Write(encoded);
+
     public void WriteRawUtf8(string value)
     {
         var length = Encoding.UTF8.GetByteCount(value);

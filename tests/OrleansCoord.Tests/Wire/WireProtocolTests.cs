@@ -228,6 +228,44 @@ public sealed class WireProtocolTests(SiloFixture fixture) : IClassFixture<SiloF
     }
 
     [Fact]
+    public async Task GetChildren_follows_every_change_of_a_parent_it_has_read()
+    {
+        var parent = Unique();
+        await using var client = await ZkWireClient.ConnectAsync(Port);
+        async Task<List<string>> ChildrenAsync()
+        {
+            var (header, body) = await client.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest(parent, false).Write(w));
+            Assert.Equal(ErrorCode.Ok, header.Err);
+            return ZkWireClient.Decode(body, StringListResponse.Read).Values;
+        }
+
+        async Task SendAsync(OpCode type, string path)
+        {
+            var (header, _) = type == OpCode.Create
+                ? await client.CreateAsync(path, [])
+                : await client.RequestAsync(type, w => new DeleteRequest(path, -1).Write(w));
+            Assert.Equal(ErrorCode.Ok, header.Err);
+        }
+
+        await SendAsync(OpCode.Create, parent);
+        await SendAsync(OpCode.Create, parent + "/b");
+        await SendAsync(OpCode.Create, parent + "/a");
+        Assert.Equal(["a", "b"], await ChildrenAsync());
+        Assert.Equal(["a", "b"], await ChildrenAsync());
+        await SendAsync(OpCode.Create, parent + "/c");
+        Assert.Equal(["a", "b", "c"], await ChildrenAsync());
+        await SendAsync(OpCode.Delete, parent + "/a");
+        Assert.Equal(["b", "c"], await ChildrenAsync());
+
+        // A parent deleted and created again starts with no children.
+        await SendAsync(OpCode.Delete, parent + "/b");
+        await SendAsync(OpCode.Delete, parent + "/c");
+        await SendAsync(OpCode.Delete, parent);
+        await SendAsync(OpCode.Create, parent);
+        Assert.Empty(await ChildrenAsync());
+    }
+
+    [Fact]
     public async Task Close_session_replies_then_closes_and_removes_ephemerals()
     {
         var path = Unique();
