@@ -55,6 +55,14 @@ public static class FourLetterWordHandler
                 }
 
                 return "Connection stats reset.\n";
+            case "wchs":
+                return WatchSummary(await DataWatchesAsync(server));
+            case "wchc":
+                return WatchesBy(await DataWatchesAsync(server), byPath: false);
+            case "wchp":
+                return WatchesBy(await DataWatchesAsync(server), byPath: true);
+            case "dump":
+                return Dump(server, await server.QuorumLog.DumpSessions());
             case "dirs":
                 return $"datadir_size: {DirectorySize(server.Options.DataDir)}\nlogdir_size: {DirectorySize(server.Options.DataLogDir)}\n";
             default:
@@ -72,6 +80,86 @@ public static class FourLetterWordHandler
         var summaries = await Task.WhenAll(keys.Select(key => server.CallSubtreeAsync(key, grain => grain.GetSummary())));
         return summaries.Sum(s => s.WatchCount);
     }
+
+    /// <summary>
+    /// The data watches (getData and exists) of this gateway's connections, which is what ZooKeeper's wchs, wchc
+    /// and wchp list for a server: its own connections' data watches, not child watches.
+    /// </summary>
+    private static async Task<PathWatch[]> DataWatchesAsync(GatewayServer server)
+    {
+        var keys = server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
+        var perSubtree = await Task.WhenAll(keys.Select(key => server.CallSubtreeAsync(key, grain => grain.GetDataWatches(server.GatewayId))));
+        return [.. perSubtree.SelectMany(w => w)];
+    }
+
+    private static string WatchSummary(PathWatch[] watches) =>
+        $"{watches.Select(w => w.Watcher).Distinct().Count()} connections watching {watches.Select(w => w.Path).Distinct().Count()} paths\n" +
+        $"Total watches:{watches.Length}\n";
+
+    /// <summary>wchc: each connection's session and the paths it watches; wchp: each path and the sessions watching it.</summary>
+    private static string WatchesBy(PathWatch[] watches, bool byPath)
+    {
+        var sb = new StringBuilder();
+        if (byPath)
+        {
+            foreach (var path in watches.GroupBy(w => w.Path, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                sb.Append(path.Key).Append('\n');
+                foreach (var watch in path)
+                {
+                    sb.Append("\t0x").Append(Hex(watch.Watcher.SessionId)).Append('\n');
+                }
+            }
+        }
+        else
+        {
+            foreach (var connection in watches.GroupBy(w => w.Watcher))
+            {
+                sb.Append("0x").Append(Hex(connection.Key.SessionId)).Append('\n');
+                foreach (var watch in connection.OrderBy(w => w.Path, StringComparer.Ordinal))
+                {
+                    sb.Append('\t').Append(watch.Path).Append('\n');
+                }
+            }
+        }
+
+        return sb.Append('\n').ToString();
+    }
+
+    /// <summary>dump: sessions grouped by the tick they expire at, then each session's ephemerals, then connections.</summary>
+    private static string Dump(GatewayServer server, SessionDump[] sessions)
+    {
+        var tick = Math.Max(1, server.Options.TickTime);
+        var sets = sessions.GroupBy(s => ((s.ExpiresAtMs / tick) + 1) * tick).OrderBy(g => g.Key).ToList();
+        var sb = new StringBuilder("SessionTracker dump:\n");
+        sb.Append("Session Sets (").Append(sets.Count).Append(")/(").Append(sessions.Length).Append("):\n");
+        foreach (var set in sets)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(set.Key).UtcDateTime;
+            sb.Append(set.Count()).Append(" expire at ")
+              .Append(at.ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", System.Globalization.CultureInfo.InvariantCulture)).Append(":\n");
+            foreach (var session in set)
+            {
+                sb.Append("\t0x").Append(Hex(session.SessionId)).Append('\n');
+            }
+        }
+
+        var withEphemerals = sessions.Where(s => s.Ephemerals.Length > 0).ToList();
+        sb.Append("ephemeral nodes dump:\n");
+        sb.Append("Sessions with Ephemerals (").Append(withEphemerals.Count).Append("):\n");
+        foreach (var session in withEphemerals)
+        {
+            sb.Append("0x").Append(Hex(session.SessionId)).Append(":\n");
+            foreach (var path in session.Ephemerals)
+            {
+                sb.Append('\t').Append(path).Append('\n');
+            }
+        }
+
+        return sb.Append("Connections dump:\n").Append(Cons(server)).ToString();
+    }
+
+    private static string Hex(long value) => value.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Counters(GatewayServer server, ServerSummary summary)
     {

@@ -36,7 +36,14 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
 
     /// <summary>Counts for the four-letter words and metrics.</summary>
     Task<ServerSummary> GetSummary();
+
+    /// <summary>Every live session with its expiry time and ephemeral nodes, for dump.</summary>
+    Task<SessionDump[]> DumpSessions();
 }
+
+/// <summary>A live session as dump shows it: when it expires (Unix ms) unless renewed, and its ephemeral nodes.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SessionDump([property: Id(0)] long SessionId, [property: Id(1)] long ExpiresAtMs, [property: Id(2)] string[] Ephemerals);
 
 /// <summary>
 /// A gateway's registration: its id, the watermark it starts from, the silo that orders writes (the leader),

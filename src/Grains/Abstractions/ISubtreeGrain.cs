@@ -40,6 +40,9 @@ public interface ISubtreeGrain : IGrainWithStringKey
 
     /// <summary>Node, watch and byte counts of this subtree.</summary>
     Task<SubtreeSummary> GetSummary();
+
+    /// <summary>The data watches (getData and exists) that one gateway's connections hold here, for wchs, wchc and wchp.</summary>
+    Task<PathWatch[]> GetDataWatches(int gatewayId);
 }
 
 /// <summary>One change of a committed batch, tagged with its zxid and its position in the batch.</summary>
@@ -64,6 +67,10 @@ public sealed record SetWatchesResult([property: Id(0)] WatchEvent[] Fired, [pro
 /// <summary>A subtree grain's current incarnation: watches set in any other one are gone.</summary>
 [GenerateSerializer, Immutable]
 public readonly record struct SubtreeIncarnation([property: Id(0)] string Key, [property: Id(1)] Guid Incarnation);
+
+/// <summary>One watch on one path, as the four-letter words list them.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct PathWatch([property: Id(0)] string Path, [property: Id(1)] Watcher Watcher);
 
 /// <summary>Counts of one subtree grain.</summary>
 [GenerateSerializer, Immutable]

@@ -161,6 +161,9 @@ public sealed partial class QuorumLogGrain(
         return Task.FromResult(session.Ephemerals.Where(p => all || p.StartsWith(prefix, StringComparison.Ordinal)).ToArray());
     }
 
+    public Task<SessionDump[]> DumpSessions() =>
+        Task.FromResult(_sessions.All.Select(static s => new SessionDump(s.Id, s.ExpiresAtMs, [.. s.Ephemerals])).ToArray());
+
     public Task<ServerSummary> GetSummary() =>
         Task.FromResult(new ServerSummary(_watermark, _index.Count, _sessions.Count, _sessions.EphemeralCount, _index.ApproximateDataSize));
 

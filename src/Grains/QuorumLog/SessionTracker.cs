@@ -91,6 +91,8 @@ public sealed class SessionTracker
 
     public int Count => _sessions.Count;
 
+    public IEnumerable<Session> All => _sessions.Values;
+
     public int EphemeralCount { get; private set; }
 
     public Session Create(int timeoutMs, long nowMs)

@@ -206,6 +206,12 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.FromResult(new SubtreeSummary(_tree.NodeCount, _tree.Watches.Count, _tree.DataSize));
     }
 
+    public Task<PathWatch[]> GetDataWatches(int gatewayId)
+    {
+        ThrowIfNotLoaded();
+        return Task.FromResult(_tree.Watches.DataWatchesOf(gatewayId).ToArray());
+    }
+
     private void ThrowIfNotLoaded()
     {
         if (!_loaded)

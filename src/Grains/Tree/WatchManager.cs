@@ -30,6 +30,24 @@ public sealed class WatchManager
         }
     }
 
+    /// <summary>The data watches (getData and exists) of one gateway's connections, by path, as wchc and wchp list them.</summary>
+    public List<PathWatch> DataWatchesOf(int gatewayId)
+    {
+        var watches = new List<PathWatch>();
+        foreach (var (path, set) in _dataWatches)
+        {
+            foreach (var watcher in set)
+            {
+                if (watcher.GatewayId == gatewayId)
+                {
+                    watches.Add(new PathWatch(path, watcher));
+                }
+            }
+        }
+
+        return watches;
+    }
+
     /// <summary>Whether the watcher holds a watch of this type on the path (checkWatches).</summary>
     public bool Contains(string path, Watcher watcher, WatcherType type) =>
         (type is WatcherType.Data or WatcherType.Any && Has(_dataWatches, path, watcher))
