@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using OrleansCoord.Grains.Tree;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         _logger = logger;
         Options = options.Value;
         Batcher = new WriteBatcher(() => QuorumLog, Watermark);
+        _subtreeKeys = _subtrees.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public GatewayOptions Options { get; }
@@ -50,7 +52,12 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
     public WriteBatcher Batcher { get; }
 
-    public IQuorumLogGrain QuorumLog => _grains.GetGrain<IQuorumLogGrain>(0);
+    // Grain references by subtree key: made once, not per read (a grain id from a string key allocates).
+    private readonly ConcurrentDictionary<string, ISubtreeGrain> _subtrees = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ISubtreeGrain>.AlternateLookup<ReadOnlySpan<char>> _subtreeKeys;
+
+    /// <summary>The quorum-log grain's reference, made on first use: a gateway process can only make it once connected.</summary>
+    public IQuorumLogGrain QuorumLog => field ??= _grains.GetGrain<IQuorumLogGrain>(0);
 
     public IGrainFactory Grains => _grains;
 
@@ -70,17 +77,28 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         : "follower";
 
     /// <summary>
+    /// The key of the subtree grain that owns a path, found without allocating it once the subtree has been
+    /// seen; reads resolve one per request.
+    /// </summary>
+    public string SubtreeKeyFor(string path)
+    {
+        var span = SubtreePartitioner.KeySpanFor(path);
+        return _subtreeKeys.TryGetValue(span, out var key, out _) ? key : span.ToString();
+    }
+
+    /// <summary>
     /// Calls the subtree grain of a key. One activated afresh (its silo died, or the key was never read) is
     /// loaded through the quorum-log grain and called again; a call to a dead silo is repeated until membership
     /// moves the grain.
     /// </summary>
     public async Task<T> CallSubtreeAsync<T>(string key, Func<ISubtreeGrain, Task<T>> call)
     {
+        var grain = _subtrees.GetOrAdd(key, static (k, grains) => grains.GetGrain<ISubtreeGrain>(k), _grains);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await call(_grains.GetGrain<ISubtreeGrain>(key));
+                return await call(grain);
             }
             catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
             {

@@ -432,7 +432,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             return new ReadResult(min, ErrorCode.NoNode, null);
         }
 
-        var key = SubtreePartitioner.KeyFor(path);
+        var key = server.SubtreeKeyFor(path);
         var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType);
         var result = await server.CallSubtreeAsync(key, grain => grain.Read(command));
         if (watch)
