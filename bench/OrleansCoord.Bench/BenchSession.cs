@@ -231,9 +231,11 @@ public sealed class BenchSession : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidDataException)
+        catch (Exception ex)
         {
-            Failure = ex.Message;
+            // Whatever ends the loop (the server closing, a malformed reply, a bug here) ends this session
+            // with its reason, which the runner reports, rather than leaving its requests waiting.
+            Failure = ex is IOException or SocketException or ObjectDisposedException or InvalidDataException ? ex.Message : ex.ToString();
         }
         finally
         {
