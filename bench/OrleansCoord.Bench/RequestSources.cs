@@ -11,8 +11,11 @@ public interface IRequestSource
     bool TryWrite(JuteWriter w, int xid, out OpKind kind);
 }
 
-/// <summary>Creates nodes named prefix0, prefix1, ... (all of them, or up to a budget).</summary>
-public sealed class CreateSource(string prefix, byte[] data, CreateMode mode = CreateMode.Persistent, long budget = long.MaxValue) : IRequestSource
+/// <summary>
+/// Creates nodes named prefix0, prefix1, ... (all of them, or up to a budget), or deletes them again: the same
+/// names in the same order.
+/// </summary>
+public sealed class NumberedSource(OpCode type, string prefix, byte[] data, CreateMode mode = CreateMode.Persistent, long budget = long.MaxValue) : IRequestSource
 {
     private long _next;
 
@@ -24,31 +27,19 @@ public sealed class CreateSource(string prefix, byte[] data, CreateMode mode = C
             return false;
         }
 
-        new RequestHeader(xid, OpCode.Create).Write(w);
+        new RequestHeader(xid, type).Write(w);
         w.WriteString(prefix + _next++);
-        w.WriteBuffer(data);
-        Acl.WriteList(w, Acl.OpenAclUnsafe);
-        w.WriteInt((int)mode);
-        return true;
-    }
-}
-
-/// <summary>Deletes the nodes a <see cref="CreateSource"/> with the same prefix and budget created.</summary>
-public sealed class DeleteSource(string prefix, long budget) : IRequestSource
-{
-    private long _next;
-
-    public bool TryWrite(JuteWriter w, int xid, out OpKind kind)
-    {
-        kind = OpKind.Write;
-        if (_next >= budget)
+        if (type == OpCode.Create)
         {
-            return false;
+            w.WriteBuffer(data);
+            Acl.WriteList(w, Acl.OpenAclUnsafe);
+            w.WriteInt((int)mode);
+        }
+        else
+        {
+            w.WriteInt(-1);
         }
 
-        new RequestHeader(xid, OpCode.Delete).Write(w);
-        w.WriteString(prefix + _next++);
-        w.WriteInt(-1);
         return true;
     }
 }

@@ -46,8 +46,8 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         }
 
         _keys = [.. Enumerable.Range(0, settings.Keys).Select(i => $"{_base}/data/k{i}")];
-        await DrainAsync("setup", [(session, new CreateSource(_base + "/data/k", _payload, budget: settings.Keys))], 64);
-        await DrainAsync("setup", [(session, new CreateSource(ListPath + "/c", [], budget: 100))], 64);
+        await DrainAsync("setup", [(session, new NumberedSource(OpCode.Create, _base + "/data/k", _payload, budget: settings.Keys))], 64);
+        await DrainAsync("setup", [(session, new NumberedSource(OpCode.Create, ListPath + "/c", [], budget: 100))], 64);
     }
 
     /// <summary>
@@ -68,7 +68,7 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         var payload = _payload;
         return workload switch
         {
-            "create" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new CreateSource($"{_base}/create/s{i}-", payload)),
+            "create" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new NumberedSource(OpCode.Create, $"{_base}/create/s{i}-", payload)),
             "setData" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.GetData, 100, payload, i)),
             "getData" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.GetData, 0, payload, i)),
             "exists" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.Exists, 0, payload, i)),
@@ -91,7 +91,7 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         var sessions = await ConnectAllAsync(settings.Sessions);
         try
         {
-            await DrainAsync("fill", [.. sessions.Select((s, i) => (s, (IRequestSource)new CreateSource($"{_base}/mem/s{i}-", _payload, budget: perSession)))], settings.Inflight);
+            await DrainAsync("fill", [.. sessions.Select((s, i) => (s, (IRequestSource)new NumberedSource(OpCode.Create, $"{_base}/mem/s{i}-", _payload, budget: perSession)))], settings.Inflight);
         }
         finally
         {
@@ -144,9 +144,9 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         try
         {
             var perSession = settings.DeletesPerSession;
-            await DrainAsync("delete (creating)", [.. sessions.Select((s, i) => (s, (IRequestSource)new CreateSource($"{_base}/del/s{i}-", [], budget: perSession)))], settings.Inflight);
+            await DrainAsync("delete (creating)", [.. sessions.Select((s, i) => (s, (IRequestSource)new NumberedSource(OpCode.Create, $"{_base}/del/s{i}-", [], budget: perSession)))], settings.Inflight);
             var window = new MeasureWindow();
-            var loops = sessions.Select((s, i) => new ClosedLoop(s, new DeleteSource($"{_base}/del/s{i}-", perSession), settings.Inflight, new SessionStats(window))).ToList();
+            var loops = sessions.Select((s, i) => new ClosedLoop(s, new NumberedSource(OpCode.Delete, $"{_base}/del/s{i}-", [], budget: perSession), settings.Inflight, new SessionStats(window))).ToList();
             window.Open();
             var clock = Stopwatch.StartNew();
             foreach (var loop in loops)

@@ -76,8 +76,7 @@ public static class FourLetterWordHandler
     /// </summary>
     private static async Task<int> WatchCountAsync(GatewayServer server)
     {
-        var keys = server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
-        var summaries = await Task.WhenAll(keys.Select(key => server.CallSubtreeAsync(key, grain => grain.GetSummary())));
+        var summaries = await Task.WhenAll(WatchedSubtrees(server).Select(key => server.CallSubtreeAsync(key, grain => grain.GetSummary())));
         return summaries.Sum(s => s.WatchCount);
     }
 
@@ -87,10 +86,13 @@ public static class FourLetterWordHandler
     /// </summary>
     private static async Task<PathWatch[]> DataWatchesAsync(GatewayServer server)
     {
-        var keys = server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
-        var perSubtree = await Task.WhenAll(keys.Select(key => server.CallSubtreeAsync(key, grain => grain.GetDataWatches(server.GatewayId))));
+        var perSubtree = await Task.WhenAll(WatchedSubtrees(server).Select(key => server.CallSubtreeAsync(key, grain => grain.GetDataWatches(server.GatewayId))));
         return [.. perSubtree.SelectMany(w => w)];
     }
+
+    /// <summary>The subtrees in which this gateway's connections set watches: no other grain holds any of theirs.</summary>
+    private static HashSet<string> WatchedSubtrees(GatewayServer server) =>
+        server.Connections.Values.SelectMany(c => c.WatchedSubtrees).ToHashSet(StringComparer.Ordinal);
 
     private static string WatchSummary(PathWatch[] watches) =>
         $"{watches.Select(w => w.Watcher).Distinct().Count()} connections watching {watches.Select(w => w.Path).Distinct().Count()} paths\n" +

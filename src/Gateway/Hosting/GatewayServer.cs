@@ -77,23 +77,28 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         : "follower";
 
     /// <summary>
-    /// The key of the subtree grain that owns a path, found without allocating it once the subtree has been
-    /// seen; reads resolve one per request.
+    /// The key and grain of the subtree that owns a path, found with one lookup by a slice of the path (no
+    /// allocation) once the subtree has been seen; reads resolve one per request.
     /// </summary>
-    public string SubtreeKeyFor(string path)
+    public (string Key, ISubtreeGrain Grain) SubtreeFor(string path)
     {
         var span = SubtreePartitioner.KeySpanFor(path);
-        return _subtreeKeys.TryGetValue(span, out var key, out _) ? key : span.ToString();
+        return _subtreeKeys.TryGetValue(span, out var key, out var grain) ? (key, grain) : Subtree(span.ToString());
     }
+
+    private (string Key, ISubtreeGrain Grain) Subtree(string key) =>
+        (key, _subtrees.GetOrAdd(key, static (k, grains) => grains.GetGrain<ISubtreeGrain>(k), _grains));
+
+    /// <inheritdoc cref="CallSubtreeAsync{T}(string, ISubtreeGrain, Func{ISubtreeGrain, Task{T}})"/>
+    public Task<T> CallSubtreeAsync<T>(string key, Func<ISubtreeGrain, Task<T>> call) => CallSubtreeAsync(key, Subtree(key).Grain, call);
 
     /// <summary>
     /// Calls the subtree grain of a key. One activated afresh (its silo died, or the key was never read) is
     /// loaded through the quorum-log grain and called again; a call to a dead silo is repeated until membership
     /// moves the grain.
     /// </summary>
-    public async Task<T> CallSubtreeAsync<T>(string key, Func<ISubtreeGrain, Task<T>> call)
+    public async Task<T> CallSubtreeAsync<T>(string key, ISubtreeGrain grain, Func<ISubtreeGrain, Task<T>> call)
     {
-        var grain = _subtrees.GetOrAdd(key, static (k, grains) => grains.GetGrain<ISubtreeGrain>(k), _grains);
         for (var attempt = 1; ; attempt++)
         {
             try

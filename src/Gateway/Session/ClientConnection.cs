@@ -432,9 +432,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             return new ReadResult(min, ErrorCode.NoNode, null);
         }
 
-        var key = server.SubtreeKeyFor(path);
+        var (key, grain) = server.SubtreeFor(path);
         var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType);
-        var result = await server.CallSubtreeAsync(key, grain => grain.Read(command));
+        var result = await server.CallSubtreeAsync(key, grain, g => g.Read(command));
         if (watch)
         {
             NoteWatches(key, result.Incarnation);

@@ -59,22 +59,20 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             session = null;
         }
 
-        var before = txns.Count;
-        var result = ProcessNew(request, time, ref lastZxid, txns);
-        if (session is not null)
+        var result = ProcessNew(request, ref lastZxid, time, out var changes);
+        session?.Record(_batch, new WriteOutcome(request.Owner, request.Xid, result));
+        if (changes is not null)
         {
-            session.Record(_batch, new WriteOutcome(request.Owner, request.Xid, result));
-            if (txns.Count > before)
-            {
-                txns[^1] = txns[^1] with { Outcomes = session.TakeUnlogged() };
-            }
+            txns.Add(new Txn(result.Zxid, request.SessionId, request.Xid, time, request.Type, changes, Outcomes: session?.TakeUnlogged()));
         }
 
         return result;
     }
 
-    private WriteResult ProcessNew(WriteRequest request, long time, ref long lastZxid, List<Txn> txns)
+    /// <summary>Validates a write not seen before; <paramref name="changes"/> is its txn's changes, or null when it makes none.</summary>
+    private WriteResult ProcessNew(WriteRequest request, ref long lastZxid, long time, out TreeChange[]? changes)
     {
+        changes = null;
         var zxid = lastZxid + 1;
         _changes.Clear();
         _replyWithoutTxn = false;
@@ -116,7 +114,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         lastZxid = zxid;
-        txns.Add(new Txn(zxid, request.SessionId, request.Xid, time, request.Type, [.. _changes]));
+        changes = [.. _changes];
         return new WriteResult(zxid, ErrorCode.Ok, output.WrittenCount == 0 ? null : output.WrittenSpan.ToArray());
     }
 

@@ -11,11 +11,11 @@ public sealed class DataTree
 {
     // Child lists of nodes read with getChildren, encoded as replies carry them, until their children change:
     // parents are read far more often than their children change (service discovery, locks, queues).
-    private const int MaxCachedChildLists = 10_000;
-    private const int MaxCachedChildListBytes = 1 << 20;
+    private const long MaxCachedChildListBytes = 16 << 20;
 
     private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _childLists = new(StringComparer.Ordinal);
+    private long _cachedChildListBytes;
 
     public WatchManager Watches { get; } = new();
 
@@ -52,6 +52,7 @@ public sealed class DataTree
     {
         _nodes.Clear();
         _childLists.Clear();
+        _cachedChildListBytes = 0;
         DataSize = 0;
         foreach (var node in nodes)
         {
@@ -91,12 +92,21 @@ public sealed class DataTree
         var output = new ArrayBufferWriter<byte>();
         new JuteWriter(output).WriteStringList(children);
         encoded = output.WrittenSpan.ToArray();
-        if (_childLists.Count < MaxCachedChildLists && encoded.Length <= MaxCachedChildListBytes)
+        if (_cachedChildListBytes + encoded.Length <= MaxCachedChildListBytes)
         {
             _childLists[path] = encoded;
+            _cachedChildListBytes += encoded.Length;
         }
 
         return encoded;
+    }
+
+    private void ForgetChildList(string path)
+    {
+        if (_childLists.Remove(path, out var encoded))
+        {
+            _cachedChildListBytes -= encoded.Length;
+        }
     }
 
     /// <summary>The paths of every node, as of now.</summary>
@@ -114,7 +124,7 @@ public sealed class DataTree
                 Watches.Trigger(path, EventType.NodeCreated, item.Zxid, item.Order, fired);
                 break;
             case TreeChangeKind.Delete:
-                _childLists.Remove(path);
+                ForgetChildList(path);
                 if (_nodes.Remove(path, out var removed))
                 {
                     DataSize -= path.Length + (removed.Data?.Length ?? 0);
@@ -141,7 +151,7 @@ public sealed class DataTree
 
                 break;
             case TreeChangeKind.ChildAdded or TreeChangeKind.ChildRemoved:
-                _childLists.Remove(path);
+                ForgetChildList(path);
                 if (_nodes.TryGetValue(path, out node))
                 {
                     if (change.Kind == TreeChangeKind.ChildAdded)

@@ -42,7 +42,7 @@ public sealed class WriteRetryTests : IDisposable
         public static Leader Recover(RecoveredTree tree)
         {
             var (index, sessions) = tree.BuildState(serverId: 1, nowMs: 0);
-            return new Leader(index, sessions) { _lastZxid = (tree.Zxid >> 32) + 1 << 32 };
+            return new Leader(index, sessions) { _lastZxid = ((tree.Zxid >> 32) + 1) << 32 };
         }
 
         public long OpenSession()
