@@ -10,8 +10,9 @@ missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
-# bench/compare.py, which a test runs, reads the Java server's heap with jcmd, which comes with a JDK.
-command -v jcmd >/dev/null 2>&1 || missing+=(default-jdk-headless)
+# bench/compare.py, which a test runs, reads the Java server's heap with jcmd, and the Java client scenario
+# runs from source (javac's module): both come with a JDK.
+{ command -v jcmd && command -v javac; } >/dev/null 2>&1 || missing+=(default-jdk-headless)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" default-jre-headless

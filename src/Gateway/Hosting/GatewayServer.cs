@@ -22,6 +22,12 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     private readonly SortedDictionary<long, Publication> _early = [];
     private readonly Lock _publicationLock = new();
     private readonly CancellationTokenSource _stopping = new();
+
+    // Subscribe calls one at a time, so that the grain sees the latest wish for all changes last.
+    private readonly SemaphoreSlim _subscribing = new(1, 1);
+
+    // Connections with a persistent recursive watch on "/", by connection id, with the zxid after which it sees changes.
+    private readonly ConcurrentDictionary<long, (ClientConnection Connection, long From)> _allChangesWatchers = new();
     private IGatewayObserver? _observerReference;
     private Task? _background;
     private readonly SiloAddress? _localSilo;
@@ -198,6 +204,18 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
             CloseWatchersOf(subscription.LostWatches, subscription.AllWatchesLost);
             var watermark = subscription.Watermark;
+            if (watermark > Watermark.Value)
+            {
+                // The watermark moves without the publications between: the changes in them are unknown here, so
+                // the persistent recursive watches on "/" could have missed events. Their clients reconnect and
+                // set them again, and are told what changed meanwhile.
+                foreach (var (connection, _) in _allChangesWatchers.Values)
+                {
+                    LogWatchesLost(_logger, connection.SessionId);
+                    connection.Abort();
+                }
+            }
+
             Watermark.Advance(watermark);
             foreach (var connection in notified ?? [])
             {
@@ -225,7 +243,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     {
         // Events go to their connections before W moves, so nothing released at the new W overtakes them.
         HashSet<ClientConnection>? notified = null;
-        foreach (var e in publication.Events)
+        foreach (var e in WithAllChangesEvents(publication))
         {
             if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
             {
@@ -260,6 +278,35 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     }
 
     /// <summary>
+    /// The publication's events together with those of the persistent recursive watches on "/" held here, in batch
+    /// order; a connection that a subtree grain already notified of a change gets no second event for it.
+    /// </summary>
+    private IReadOnlyList<WatchEvent> WithAllChangesEvents(Publication publication)
+    {
+        if (publication.Changes is not { Length: > 0 } changes || _allChangesWatchers.IsEmpty)
+        {
+            return publication.Events;
+        }
+
+        var events = new List<WatchEvent>(publication.Events);
+        var notified = publication.Events.Select(static e => (e.Watcher.ConnectionId, e.Order)).ToHashSet();
+        foreach (var (connection, from) in _allChangesWatchers.Values)
+        {
+            var watcher = connection.Watcher;
+            foreach (var change in changes)
+            {
+                if (change.Zxid > from && !notified.Contains((watcher.ConnectionId, change.Order)))
+                {
+                    events.Add(new WatchEvent(watcher, change.Zxid, change.Order, change.Type, change.Path));
+                }
+            }
+        }
+
+        events.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+        return events;
+    }
+
+    /// <summary>
     /// Closes the connections that set watches in an earlier incarnation of a subtree's grain; the clients
     /// reconnect, resume their sessions and SetWatches, which re-arms the watches and fires what changed meanwhile.
     /// </summary>
@@ -272,13 +319,65 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
         foreach (var connection in Connections.Values)
         {
-            if (all ? connection.WatchedSubtrees.Count > 0 : current.Any(connection.HasWatchesOutside))
+            if (all ? connection.WatchedSubtrees.Count > 0 || WatchesAllChanges(connection) : current.Any(connection.HasWatchesOutside))
             {
                 LogWatchesLost(_logger, connection.SessionId);
                 connection.Abort();
             }
         }
     }
+
+    private async Task ResubscribeAsync()
+    {
+        await _subscribing.WaitAsync();
+        try
+        {
+            var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId, !_allChangesWatchers.IsEmpty);
+            GatewayId = subscription.GatewayId;
+            OnSubscribed(subscription);
+        }
+        finally
+        {
+            _subscribing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Gives a connection a persistent recursive watch on "/", which no subtree grain can hold: this gateway takes
+    /// every change from the quorum-log grain and matches it here. Returns the zxid after which the watch sees changes.
+    /// </summary>
+    public async Task<long> WatchAllChangesAsync(ClientConnection connection)
+    {
+        await _subscribing.WaitAsync();
+        try
+        {
+            if (_allChangesWatchers.TryGetValue(connection.ConnectionId, out var held))
+            {
+                return held.From;
+            }
+
+            // The grain starts sending changes with the batch after this call; publications taken in after it
+            // (under the lock, from the watermark on) therefore all carry them.
+            var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId, allChanges: true);
+            OnSubscribed(subscription);
+            lock (_publicationLock)
+            {
+                var from = Watermark.Value;
+                _allChangesWatchers[connection.ConnectionId] = (connection, from);
+                return from;
+            }
+        }
+        finally
+        {
+            _subscribing.Release();
+        }
+    }
+
+    /// <summary>Whether the connection holds a persistent recursive watch on "/".</summary>
+    public bool WatchesAllChanges(ClientConnection connection) => _allChangesWatchers.ContainsKey(connection.ConnectionId);
+
+    /// <summary>Drops a connection's persistent recursive watch on "/"; false when it had none.</summary>
+    public bool StopWatchingAllChanges(ClientConnection connection) => _allChangesWatchers.TryRemove(connection.ConnectionId, out _);
 
     private async Task SubscribeAsync()
     {
@@ -287,9 +386,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         {
             try
             {
-                var subscription = await QuorumLog.Subscribe(_observerReference, GatewayId);
-                GatewayId = subscription.GatewayId;
-                OnSubscribed(subscription);
+                await ResubscribeAsync();
                 return;
             }
             catch (Exception ex) when (attempt < 50 && !_stopping.IsCancellationRequested)
@@ -329,7 +426,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
                 // Re-subscribing is idempotent and repairs a subscription the grain dropped, or that a new
                 // activation never had; its watermark lets publications from a new epoch chain on.
-                OnSubscribed(await QuorumLog.Subscribe(_observerReference!, GatewayId));
+                await ResubscribeAsync();
             }
             catch (Exception ex)
             {
@@ -338,7 +435,11 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _subscribing.Dispose();
+    }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Waiting for the quorum-log grain (attempt {Attempt})")]
     private static partial void LogSubscribeRetry(ILogger logger, Exception exception, int attempt);

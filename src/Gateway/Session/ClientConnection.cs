@@ -58,7 +58,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     /// <summary>Whether the client sent closeSession (or failed auth) and the connection is ending by itself.</summary>
     public bool CloseRequested => _closeRequested;
 
-    private Watcher Watcher => new(server.GatewayId, ConnectionId, SessionId);
+    /// <summary>This connection as the holder of watches.</summary>
+    public Watcher Watcher => new(server.GatewayId, ConnectionId, SessionId);
 
     public void Abort()
     {
@@ -185,6 +186,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             _ = server.Grains.GetGrain<ISubtreeGrain>(key).RemoveWatcher(Watcher);
         }
 
+        server.StopWatchingAllChanges(this);
+
         // Completing both pipes lets Kestrel close gracefully, so what was written (a 4lw answer,
         // closeSession's reply) reaches the client instead of being cut off by a reset.
         await context.Transport.Output.CompleteAsync();
@@ -282,6 +285,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     break;
                 case OpCode.MultiRead:
                     await MultiReadAsync(header, body);
+                    break;
+                case OpCode.AddWatch:
+                    await AddWatchAsync(header, body);
                     break;
                 case OpCode.GetEphemerals:
                     await GetEphemeralsAsync(header, body);
@@ -397,6 +403,19 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                 break;
         }
 
+        if (header.Type is OpCode.CheckWatches or OpCode.RemoveWatches && path == "/" && watcherType is WatcherType.PersistentRecursive or WatcherType.Any)
+        {
+            // A persistent recursive watch on "/" is held by this gateway, not by the root's grain.
+            var held = header.Type == OpCode.CheckWatches ? server.WatchesAllChanges(this) : server.StopWatchingAllChanges(this);
+            if (watcherType == WatcherType.PersistentRecursive || (held && header.Type == OpCode.CheckWatches))
+            {
+                return new Reply(await ReadPointAsync(), held ? ErrorCode.Ok : ErrorCode.NoWatcher);
+            }
+
+            var rest = await ReadSubtreeAsync(header.Type, path, watch: false, watcherType);
+            return new Reply(rest.Zxid, held ? ErrorCode.Ok : rest.Err);
+        }
+
         if (header.Type == OpCode.GetAllChildrenNumber && path == "/")
         {
             // Every node but the root: the quorum-log grain's index counts the whole tree.
@@ -492,46 +511,105 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         return new Reply(min, ErrorCode.Ok, Encode(new StringListResponse([.. paths]).Write));
     });
 
+    private Task AddWatchAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
+    {
+        var reader = new JuteReader(body.Span);
+        var request = AddWatchRequest.Read(ref reader);
+        if (request.Mode is not (0 or 1))
+        {
+            // ZooKeeper fails to map the mode and answers as for any request it cannot read.
+            throw new JuteException($"addWatch mode {request.Mode} is neither persistent (0) nor persistent recursive (1)");
+        }
+
+        if (PathValidation.Validate(request.Path) is not null)
+        {
+            return new Reply(await ReadPointAsync(), ErrorCode.BadArguments);
+        }
+
+        if (request.Mode == 1 && request.Path == "/")
+        {
+            var min = await ReadPointAsync();
+            var from = await server.WatchAllChangesAsync(this);
+            return new Reply(Math.Max(min, from), ErrorCode.Ok, AddWatchOk);
+        }
+
+        var type = request.Mode == 1 ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+        var result = await ReadSubtreeAsync(OpCode.AddWatch, request.Path, watch: true, type);
+        return new Reply(result.Zxid, result.Err, result.Body);
+    });
+
     private Task SetWatchesAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
     {
         var reader = new JuteReader(body.Span);
         var request = SetWatchesRequest.Read(ref reader, header.Type == OpCode.SetWatches2);
         var min = await ReadPointAsync();
-        var perSubtree = new Dictionary<string, (List<string> Data, List<string> Exist, List<string> Child)>(StringComparer.Ordinal);
-        void Add(IEnumerable<string> paths, int kind)
+        var perSubtree = new Dictionary<string, List<string>[]>(StringComparer.Ordinal);
+        var watchesAll = false;
+        void Add(IEnumerable<string>? paths, int kind)
         {
-            foreach (var path in paths)
+            foreach (var path in paths ?? [])
             {
                 if (path.Length == 0 || path[0] != '/')
                 {
                     continue;
                 }
 
+                if (kind == 4 && path == "/")
+                {
+                    watchesAll = true;
+                    continue;
+                }
+
                 var key = SubtreePartitioner.KeyFor(path);
                 if (!perSubtree.TryGetValue(key, out var lists))
                 {
-                    lists = ([], [], []);
+                    lists = [[], [], [], [], []];
                     perSubtree[key] = lists;
                 }
 
-                (kind == 0 ? lists.Data : kind == 1 ? lists.Exist : lists.Child).Add(path);
+                lists[kind].Add(path);
             }
         }
 
         Add(request.DataWatches, 0);
         Add(request.ExistWatches, 1);
         Add(request.ChildWatches, 2);
+        Add(request.PersistentWatches, 3);
+        Add(request.PersistentRecursiveWatches, 4);
         var fired = new List<WatchEvent>();
         foreach (var (key, lists) in perSubtree)
         {
-            var result = await server.CallSubtreeAsync(key, grain =>
-                grain.SetWatches(Watcher, request.RelativeZxid, [.. lists.Data], [.. lists.Exist], [.. lists.Child]));
+            var paths = new WatchPaths([.. lists[0]], [.. lists[1]], [.. lists[2]], [.. lists[3]], [.. lists[4]]);
+            var result = await server.CallSubtreeAsync(key, grain => grain.SetWatches(Watcher, request.RelativeZxid, paths));
             NoteWatches(key, result.Incarnation);
             fired.AddRange(result.Fired);
         }
 
-        return new Reply(min, ErrorCode.Ok, null, [.. fired]);
+        if (watchesAll)
+        {
+            fired.AddRange(await WatchAllChangesSinceAsync(request.RelativeZxid));
+        }
+
+        // In the order the changes were made, and one event per node and type, however many watches saw it (a
+        // top-level node's deletion, for one, is known to its own subtree and to the root's).
+        return new Reply(min, ErrorCode.Ok, null, [.. fired.OrderBy(static e => e.Zxid).DistinctBy(static e => (e.Type, e.Path))]);
     });
+
+    /// <summary>
+    /// Sets a persistent recursive watch on "/" again and gathers from every subtree what it missed after the
+    /// client's last zxid, up to where the gateway's watch takes over, so nothing is told twice or left out.
+    /// </summary>
+    private async Task<List<WatchEvent>> WatchAllChangesSinceAsync(long relativeZxid)
+    {
+        var from = await server.WatchAllChangesAsync(this);
+        var missed = new List<WatchEvent>();
+        foreach (var key in await server.QuorumLog.GetSubtreeKeys())
+        {
+            missed.AddRange(await server.CallSubtreeAsync(key, grain => grain.ChangesBelow(Watcher, "/", relativeZxid, from)));
+        }
+
+        return missed;
+    }
 
     private void HandleAuth(int xid, ReadOnlySpan<byte> body)
     {
@@ -556,6 +634,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     private void WhoAmI(JuteWriter writer) =>
         new WhoAmIResponse([.. _authIds.Select(id => new ClientInfo(id.Scheme, id.Identity))]).Write(writer);
+
+    // ZooKeeper answers addWatch with an ErrorResponse of 0.
+    private static readonly byte[] AddWatchOk = Encode(static w => w.WriteInt(0));
 
     private static byte[] Encode(Action<JuteWriter> write)
     {

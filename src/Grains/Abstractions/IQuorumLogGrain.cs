@@ -9,8 +9,14 @@ namespace OrleansCoord.Grains.Abstractions;
 /// </summary>
 public interface IQuorumLogGrain : IGrainWithIntegerKey
 {
-    /// <summary>Registers a gateway for publications; returns its gateway id, the current watermark and where the grain runs.</summary>
-    Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId);
+    /// <summary>
+    /// Registers a gateway for publications, with every change's data event when it asks for all changes (it holds
+    /// persistent recursive watches on "/"); returns its gateway id, the current watermark and where the grain runs.
+    /// </summary>
+    Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId, bool allChanges = false);
+
+    /// <summary>The keys of the subtree grains that hold nodes, the root's first.</summary>
+    Task<string[]> GetSubtreeKeys();
 
     /// <summary>Validates, orders, commits and applies a batch of writes; results come back in batch order.</summary>
     Task<WriteResult[]> Submit(WriteRequest[] batch);

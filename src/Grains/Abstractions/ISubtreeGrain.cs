@@ -29,11 +29,20 @@ public interface ISubtreeGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<SnapshotNode[]> Export();
 
-    /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, checkWatches and removeWatches.</summary>
+    /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, addWatch, checkWatches and removeWatches.</summary>
     Task<ReadResult> Read(ReadCommand command);
 
-    /// <summary>Re-arms watches after a reconnect; fires at once those whose nodes changed after relativeZxid.</summary>
-    Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches);
+    /// <summary>
+    /// Re-arms watches after a reconnect; fires at once the one-shot watches whose nodes changed after relativeZxid,
+    /// and for persistent ones the events they missed since then.
+    /// </summary>
+    Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, WatchPaths paths);
+
+    /// <summary>
+    /// The events a persistent recursive watch on a path at or above this subtree missed after relativeZxid, up to
+    /// upTo (from where the gateway's own watch takes over), oldest first; nothing is registered.
+    /// </summary>
+    Task<WatchEvent[]> ChangesBelow(Watcher watcher, string path, long relativeZxid, long upTo);
 
     /// <summary>Forgets every watch of a connection that has closed.</summary>
     Task RemoveWatcher(Watcher watcher);
@@ -59,6 +68,15 @@ public sealed record ReadCommand(
     [property: Id(4)] Watcher Watcher,
     [property: Id(5)] long MinZxid,
     [property: Id(6)] WatcherType WatcherType = WatcherType.Any);
+
+/// <summary>The paths of each kind of watch a reconnecting client sets again (setWatches, setWatches2).</summary>
+[GenerateSerializer, Immutable]
+public sealed record WatchPaths(
+    [property: Id(0)] string[] Data,
+    [property: Id(1)] string[] Exist,
+    [property: Id(2)] string[] Child,
+    [property: Id(3)] string[] Persistent,
+    [property: Id(4)] string[] Recursive);
 
 /// <summary>The events SetWatches fired at once, and the incarnation of the subtree grain that now holds the rest.</summary>
 [GenerateSerializer, Immutable]

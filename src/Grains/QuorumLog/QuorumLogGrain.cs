@@ -20,6 +20,9 @@ public sealed partial class QuorumLogGrain(
 
     private readonly CoordinationOptions _options = options.Value;
     private readonly Dictionary<int, IGatewayObserver> _gateways = [];
+
+    // Gateways that hold persistent recursive watches on "/", which span every subtree: they get every change.
+    private readonly HashSet<int> _feedGateways = [];
     private MetadataIndex _index = null!;
     private SessionTracker _sessions = null!;
     private TxnValidator _validator = null!;
@@ -72,11 +75,20 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    public Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId)
+    public Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId, bool allChanges)
     {
         if (gatewayId <= 0)
         {
             gatewayId = ++_nextGatewayId;
+        }
+
+        if (allChanges)
+        {
+            _feedGateways.Add(gatewayId);
+        }
+        else
+        {
+            _feedGateways.Remove(gatewayId);
         }
 
         // A gateway new to this activation may have missed publications: hand it what they carried for it.
@@ -160,6 +172,8 @@ public sealed partial class QuorumLogGrain(
         var all = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/";
         return Task.FromResult(session.Ephemerals.Where(p => all || p.StartsWith(prefix, StringComparison.Ordinal)).ToArray());
     }
+
+    public Task<string[]> GetSubtreeKeys() => Task.FromResult<string[]>([SubtreePartitioner.RootKey, .. _index.SubtreeKeys.Where(static k => k != SubtreePartitioner.RootKey)]);
 
     public Task<SessionDump[]> DumpSessions() =>
         Task.FromResult(_sessions.All.Select(static s => new SessionDump(s.Id, s.ExpiresAtMs, [.. s.Ephemerals])).ToArray());
@@ -251,11 +265,17 @@ public sealed partial class QuorumLogGrain(
         }
 
         var perGrain = new Dictionary<string, List<ApplyItem>>(StringComparer.Ordinal);
+        var changes = _feedGateways.Count > 0 ? new List<NodeChange>() : null;
         var order = 0;
         foreach (var txn in txns)
         {
             foreach (var change in txn.Changes)
             {
+                if (changes is not null && NodeChange.EventOf(change.Kind) is { } type)
+                {
+                    changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
+                }
+
                 var key = SubtreePartitioner.KeyFor(change.Path);
                 if (!perGrain.TryGetValue(key, out var items))
                 {
@@ -277,7 +297,7 @@ public sealed partial class QuorumLogGrain(
         var previous = _watermark;
         _watermark = txns[^1].Zxid;
         long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
-        await PublishAsync(previous, fired, closed);
+        await PublishAsync(previous, fired, closed, changes?.ToArray());
 
         _txnsSinceSnapshot += txns.Count;
         if (_txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
@@ -426,7 +446,7 @@ public sealed partial class QuorumLogGrain(
         }
 
         LogRepaired(logger, _watermark);
-        await PublishAsync(previous, [], []);
+        await PublishAsync(previous, [], [], null);
     }
 
     /// <summary>
@@ -481,7 +501,7 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed)
+    private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed, NodeChange[]? changes)
     {
         var perGateway = new Dictionary<int, List<WatchEvent>>();
         foreach (var events in fired)
@@ -537,7 +557,8 @@ public sealed partial class QuorumLogGrain(
                 events = [.. list];
             }
 
-            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed, lost))));
+            var feed = changes is not null && _feedGateways.Contains(id) ? changes : null;
+            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed, lost, feed))));
         }
 
         foreach (var (id, task) in sends)

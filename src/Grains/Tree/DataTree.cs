@@ -19,6 +19,9 @@ public sealed class DataTree
 
     public WatchManager Watches { get; } = new();
 
+    /// <summary>Recent deletions of nodes held here, and of top-level nodes in the root's subtree.</summary>
+    public DeletionLog Deletions { get; } = new();
+
     /// <summary>The zxid of the last change applied here.</summary>
     public long LastAppliedZxid { get; private set; }
 
@@ -77,6 +80,7 @@ public sealed class DataTree
         }
 
         LastAppliedZxid = zxid;
+        Deletions.Reset(zxid);
     }
 
     /// <summary>A node's child names, sorted and jute-encoded as getChildren replies carry them.</summary>
@@ -130,6 +134,7 @@ public sealed class DataTree
                     DataSize -= path.Length + (removed.Data?.Length ?? 0);
                 }
 
+                Deletions.Record(path, item.Zxid);
                 Watches.Trigger(path, EventType.NodeDeleted, item.Zxid, item.Order, fired);
                 break;
             case TreeChangeKind.SetData:
@@ -161,6 +166,11 @@ public sealed class DataTree
                     else
                     {
                         node.RemoveChild(change.ChildName!);
+                        if (path == "/")
+                        {
+                            // A top-level node lives in a subtree of its own, which may go with it: the root keeps its deletion too.
+                            Deletions.Record(PathValidation.Combine(path, change.ChildName!), item.Zxid);
+                        }
                     }
 
                     node.Stat = change.Stat;
@@ -175,4 +185,70 @@ public sealed class DataTree
             LastAppliedZxid = item.Zxid;
         }
     }
+
+    /// <summary>
+    /// The events a persistent watch on a path (recursive: on it and every node below) would have fired for changes
+    /// after relativeZxid and up to upTo, as far as the current state and the deletion log tell: a node created
+    /// since gives NodeCreated, one changed since NodeDataChanged, one deleted since NodeDeleted, and (not recursive)
+    /// a node whose children changed since NodeChildrenChanged. Oldest first, each tagged with its change's zxid.
+    /// </summary>
+    public void ChangesSince(string path, bool recursive, long relativeZxid, long upTo, Watcher watcher, List<WatchEvent> missed)
+    {
+        var start = missed.Count;
+        void Add(long zxid, EventType type, string at)
+        {
+            if (zxid > relativeZxid && zxid <= upTo)
+            {
+                missed.Add(new WatchEvent(watcher, zxid, 0, type, at));
+            }
+        }
+
+        void AddNode(string at, DataNode node)
+        {
+            if (node.Stat.Czxid > relativeZxid)
+            {
+                Add(node.Stat.Czxid, EventType.NodeCreated, at);
+            }
+            else
+            {
+                Add(node.Stat.Mzxid, EventType.NodeDataChanged, at);
+            }
+        }
+
+        if (!recursive)
+        {
+            if (Get(path) is { } node)
+            {
+                AddNode(path, node);
+                Add(node.Stat.Pzxid, EventType.NodeChildrenChanged, path);
+            }
+        }
+        else
+        {
+            foreach (var (at, node) in _nodes)
+            {
+                if (IsAtOrBelow(at, path))
+                {
+                    AddNode(at, node);
+                }
+            }
+        }
+
+        foreach (var (at, zxid) in Deletions.After(relativeZxid))
+        {
+            if (recursive ? IsAtOrBelow(at, path) : at == path)
+            {
+                Add(zxid, EventType.NodeDeleted, at);
+            }
+        }
+
+        missed.Sort(start, missed.Count - start, ByZxid);
+    }
+
+    private static readonly Comparer<WatchEvent> ByZxid = Comparer<WatchEvent>.Create(static (a, b) =>
+        a.Zxid != b.Zxid ? a.Zxid.CompareTo(b.Zxid) : string.CompareOrdinal(a.Path, b.Path) is var byPath and not 0 ? byPath : a.Type.CompareTo(b.Type));
+
+    private static bool IsAtOrBelow(string path, string ancestor) =>
+        ancestor == "/"
+        || (path.StartsWith(ancestor, StringComparison.Ordinal) && (path.Length == ancestor.Length || path[ancestor.Length] == '/'));
 }

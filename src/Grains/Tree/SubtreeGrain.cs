@@ -148,6 +148,18 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                 return Readable(node, command, Perms.Read) is { } countError
                     ? Bodiless(zxid, countError)
                     : Reply(zxid, w => w.WriteInt(_tree.CountDescendants(path)));
+            case OpCode.AddWatch:
+                // As ZooKeeper: no node or permission is needed to watch a path.
+                if (command.WatcherType == WatcherType.PersistentRecursive)
+                {
+                    _tree.Watches.AddRecursiveWatch(path, command.Watcher);
+                }
+                else
+                {
+                    _tree.Watches.AddPersistentWatch(path, command.Watcher);
+                }
+
+                return Reply(zxid, static w => w.WriteInt(0));
             case OpCode.CheckWatches:
                 return Bodiless(zxid, _tree.Watches.Contains(path, command.Watcher, command.WatcherType) ? ErrorCode.Ok : ErrorCode.NoWatcher);
             case OpCode.RemoveWatches:
@@ -157,28 +169,44 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         }
     }
 
-    public Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, string[] dataWatches, string[] existWatches, string[] childWatches)
+    public Task<SetWatchesResult> SetWatches(Watcher watcher, long relativeZxid, WatchPaths paths)
     {
         ThrowIfNotLoaded();
 
         // DataTree.setWatches: fire at once what changed while the client was away, re-arm the rest.
         var zxid = _tree.LastAppliedZxid;
         var fired = new List<WatchEvent>();
-        foreach (var path in dataWatches)
+        foreach (var path in paths.Data)
         {
             Rearm(path, _tree.Get(path) is { } node ? (node.Stat.Mzxid > relativeZxid ? EventType.NodeDataChanged : null) : EventType.NodeDeleted, _tree.Watches.AddDataWatch);
         }
 
-        foreach (var path in existWatches)
+        foreach (var path in paths.Exist)
         {
             Rearm(path, _tree.Get(path) is not null ? EventType.NodeCreated : null, _tree.Watches.AddDataWatch);
         }
 
-        foreach (var path in childWatches)
+        foreach (var path in paths.Child)
         {
             Rearm(path, _tree.Get(path) is { } node ? (node.Stat.Pzxid > relativeZxid ? EventType.NodeChildrenChanged : null) : EventType.NodeDeleted, _tree.Watches.AddChildWatch);
         }
 
+        // Persistent watches stay armed. ZooKeeper fires nothing for what they missed; the events are hints, so
+        // telling what changed meanwhile only closes a gap.
+        var missed = new List<WatchEvent>();
+        foreach (var path in paths.Persistent)
+        {
+            _tree.Watches.AddPersistentWatch(path, watcher);
+            _tree.ChangesSince(path, recursive: false, relativeZxid, long.MaxValue, watcher, missed);
+        }
+
+        foreach (var path in paths.Recursive)
+        {
+            _tree.Watches.AddRecursiveWatch(path, watcher);
+            _tree.ChangesSince(path, recursive: true, relativeZxid, long.MaxValue, watcher, missed);
+        }
+
+        fired.AddRange(missed);
         return Task.FromResult(new SetWatchesResult([.. fired], _incarnation));
 
         void Rearm(string path, EventType? missed, Action<string, Watcher> add)
@@ -192,6 +220,14 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                 add(path, watcher);
             }
         }
+    }
+
+    public Task<WatchEvent[]> ChangesBelow(Watcher watcher, string path, long relativeZxid, long upTo)
+    {
+        ThrowIfNotLoaded();
+        var missed = new List<WatchEvent>();
+        _tree.ChangesSince(path, recursive: true, relativeZxid, upTo, watcher, missed);
+        return Task.FromResult(missed.ToArray());
     }
 
     public Task RemoveWatcher(Watcher watcher)

@@ -3,7 +3,7 @@ using OrleansCoord.Tests.Infrastructure;
 namespace OrleansCoord.Tests.EndToEnd;
 
 /// <summary>
-/// Real, unmodified ZooKeeper clients from Debian's packages (kazoo, zkCli.sh, cli_mt) drive the server
+/// Real, unmodified ZooKeeper clients from Debian's packages (kazoo, zkCli.sh, cli_mt, the Java client) drive the server
 /// process over TCP. Each script was first checked against Apache ZooKeeper 3.8 itself.
 /// </summary>
 public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFixture>
@@ -23,6 +23,14 @@ public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFix
     [Fact]
     public async Task ZkCli_scenario_passes() =>
         AssertPassed(await ExternalCommand.RunAsync("bash", [Path.Combine(Repository.E2e, "zkcli_scenario.sh"), fixture.Silo.Hosts], TimeSpan.FromMinutes(5)));
+
+    [Fact]
+    public async Task Java_client_persistent_watches_pass()
+    {
+        string[] jars = ["zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-nop.jar"];
+        var classPath = string.Join(':', jars.Select(jar => Path.Combine("/usr/share/java", jar)));
+        AssertPassed(await ExternalCommand.RunAsync("java", ["-cp", classPath, Path.Combine(Repository.E2e, "PersistentWatches.java"), fixture.Silo.Hosts, "--orleanscoord"], TimeSpan.FromMinutes(3)));
+    }
 
     [Fact]
     public async Task Cli_mt_scenario_passes() =>
