@@ -18,6 +18,12 @@ public sealed class CoordinationOptions
     /// <summary>znode.container.maxPerMinute: the most container deletions per minute.</summary>
     public int ContainerMaxPerMinute { get; set; } = 10000;
 
+    /// <summary>znode.container.maxNeverUsedIntervalMs: a container that never had a child is deleted after this long; 0 never.</summary>
+    public long ContainerMaxNeverUsedIntervalMs { get; set; }
+
+    /// <summary>zookeeper.extendedTypesEnabled: allows TTL nodes, as ZooKeeper does only when it is set.</summary>
+    public bool ExtendedTypesEnabled { get; set; }
+
     /// <summary>snapCount: txns logged between snapshots.</summary>
     public int SnapCount { get; set; } = 100000;
 

@@ -1,6 +1,7 @@
 using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Grains.Tree;
+using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.QuorumLog;
@@ -29,6 +30,9 @@ public sealed class MetadataIndex
     /// <summary>Paths of container nodes, which the server deletes once their last child is gone.</summary>
     public HashSet<string> Containers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Paths of TTL nodes, which the server deletes once they have no children and outlived their TTL.</summary>
+    public HashSet<string> Ttls { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Sum of path and data lengths, as ZooKeeper's approximate_data_size counts them.</summary>
     public long ApproximateDataSize { get; private set; }
 
@@ -40,6 +44,7 @@ public sealed class MetadataIndex
         {
             ApproximateDataSize -= path.Length + old.Stat.DataLength;
             Containers.Remove(path);
+            Ttls.Remove(path);
             if (SubtreePartitioner.IsKey(path))
             {
                 SubtreeKeys.Remove(path);
@@ -57,6 +62,10 @@ public sealed class MetadataIndex
             if (meta.IsContainer)
             {
                 Containers.Add(path);
+            }
+            else if (EphemeralOwners.IsTtl(meta.Stat.EphemeralOwner))
+            {
+                Ttls.Add(path);
             }
         }
     }

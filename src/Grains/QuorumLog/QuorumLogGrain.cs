@@ -206,7 +206,8 @@ public sealed partial class QuorumLogGrain(
     }
 
     /// <summary>
-    /// ZooKeeper's ContainerManager: a container that has had children and has none left is deleted
+    /// ZooKeeper's ContainerManager: a container that has had children and has none left (or never had one, after
+    /// maxNeverUsedIntervalMs), and a TTL node without children unchanged for longer than its TTL, are deleted
     /// through the log, at most maxPerMinute per minute.
     /// </summary>
     private async Task DeleteEmptiedContainersAsync(CancellationToken cancellationToken)
@@ -216,14 +217,34 @@ public sealed partial class QuorumLogGrain(
             return;
         }
 
+        var now = Now();
         var budget = Math.Max(1, (int)((long)_options.ContainerMaxPerMinute * _options.ContainerCheckIntervalMs / 60000));
         var batch = new List<WriteRequest>();
-        foreach (var path in _index.Containers)
+        void Consider(string path, bool expired)
         {
-            var node = _index.Get(path);
-            if (node is { CreateCount: > 0, Stat.NumChildren: 0 } && batch.Count < budget)
+            if (expired && batch.Count < budget)
             {
                 batch.Add(new WriteRequest(0, 0, OpCode.DeleteContainer, System.Text.Encoding.UTF8.GetBytes(path), []));
+            }
+        }
+
+        foreach (var path in _index.Containers)
+        {
+            if (_index.Get(path) is { Stat.NumChildren: 0 } node)
+            {
+                var neverUsed = _options.ContainerMaxNeverUsedIntervalMs;
+                Consider(path, node.CreateCount > 0 || (neverUsed > 0 && now - node.Stat.Mtime > neverUsed));
+            }
+        }
+
+        if (_options.ExtendedTypesEnabled)
+        {
+            foreach (var path in _index.Ttls)
+            {
+                if (_index.Get(path) is { Stat.NumChildren: 0 } node)
+                {
+                    Consider(path, now - node.Stat.Mtime > EphemeralOwners.TtlOf(node.Stat.EphemeralOwner));
+                }
             }
         }
 
@@ -315,7 +336,7 @@ public sealed partial class QuorumLogGrain(
         var (tree, snapshotZxid, replayed) = await ReadTreeAsync(forAppend: true, cancellationToken);
 
         (_index, _sessions) = tree.BuildState(_options.ServerId, Now());
-        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl);
+        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl, _options.ExtendedTypesEnabled);
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();

@@ -13,7 +13,7 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// Turns a write request into a txn or an error exactly as ZooKeeper's PrepRequestProcessor does: the same
 /// checks in the same order, against the metadata index plus the changes of the batch so far.
 /// </summary>
-public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl)
+public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes)
 {
     private readonly IndexOverlay _overlay = new(index);
     private readonly List<TreeChange> _changes = [];
@@ -165,7 +165,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
                 break;
             }
 
-            results.Add(new MultiResult(op.Type, Path: path, Stat: stat));
+            results.Add(new MultiResult(MultiResultType(op), Path: path, Stat: stat));
         }
 
         if (failedAt >= 0)
@@ -185,6 +185,15 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         new MultiResponse(results).Write(writer);
         return ErrorCode.Ok;
     }
+
+    /// <summary>
+    /// The type a multi reports for an op. ZooKeeper reads every create op of a multi as create, createContainer or
+    /// createTTL by its mode, and answers the last two as create2 (path and stat), the first with the path alone.
+    /// </summary>
+    private static OpCode MultiResultType(MultiOp op) =>
+        op.Type is OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl
+            ? ((CreateMode)op.Flags is var mode && (mode.IsTtl() || mode.IsContainer()) ? OpCode.Create2 : OpCode.Create)
+            : op.Type;
 
     private ErrorCode PrepareSync(WriteRequest request, JuteWriter writer)
     {
@@ -248,7 +257,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var stat = node.Stat with { Aversion = node.Stat.Aversion + 1 };
         _overlay.Set(setAcl.Path, node with { Stat = stat, Acl = acl });
         _changes.Add(new TreeChange(TreeChangeKind.SetAcl, setAcl.Path, stat, Acl: acl));
-        stat.Write(writer);
+        stat.ForClient().Write(writer);
         return ErrorCode.Ok;
     }
 
@@ -281,10 +290,17 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         var mode = (CreateMode)op.Flags;
-        if (mode.IsTtl() || op.Type == OpCode.CreateTtl)
+        if (mode.IsTtl() && !extendedTypes)
         {
-            // TTL nodes need zookeeper.extendedTypesEnabled, which this server does not offer yet.
             return ErrorCode.Unimplemented;
+        }
+
+        // EphemeralType.validateTTL: a TTL mode needs a TTL in 1..MaxTtl, and only createTTL may carry one. ZooKeeper
+        // also takes createTTL of another mode with a negative TTL, then fails to apply it: that is refused here.
+        var ttl = op.Type == OpCode.CreateTtl ? op.Ttl : -1;
+        if (mode.IsTtl() ? ttl is <= 0 or > EphemeralOwners.MaxTtl : op.Type == OpCode.CreateTtl)
+        {
+            return ErrorCode.BadArguments;
         }
 
         var path = op.Path;
@@ -326,12 +342,13 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.NodeExists;
         }
 
-        if (parent.Stat.EphemeralOwner != 0)
+        if (EphemeralOwners.IsSession(parent.Stat.EphemeralOwner, extendedTypes))
         {
             return ErrorCode.NoChildrenForEphemerals;
         }
 
-        var owner = mode.IsEphemeral() ? request.SessionId : 0;
+        // A TTL node's owner carries its TTL, so that the log and snapshots keep it; clients are shown 0.
+        var owner = mode.IsTtl() ? EphemeralOwners.ForTtl(ttl) : mode.IsEphemeral() ? request.SessionId : 0;
         var stat = new Stat(zxid, zxid, time, time, 0, 0, 0, owner, op.Data?.Length ?? 0, 0, zxid);
         var createCount = parent.CreateCount + 1;
         var numChildren = parent.Stat.NumChildren + 1;
@@ -341,7 +358,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl, IsContainer: mode.IsContainer()));
         _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentStat, ChildName: PathValidation.Name(path)));
         resultPath = path;
-        resultStat = stat;
+        resultStat = stat.ForClient();
         return ErrorCode.Ok;
     }
 
@@ -424,8 +441,8 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.NotEmpty;
         }
 
-        // ZooKeeper refuses to delete anything but a container (or TTL node) this way with BADVERSION.
-        if (!node.IsContainer)
+        // ZooKeeper refuses to delete anything but a container or TTL node this way with BADVERSION.
+        if (!node.IsContainer && !(extendedTypes && EphemeralOwners.IsTtl(node.Stat.EphemeralOwner)))
         {
             return ErrorCode.BadVersion;
         }
@@ -462,7 +479,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = op.Data?.Length ?? 0 };
         _overlay.Set(path, node with { Stat = stat });
         _changes.Add(new TreeChange(TreeChangeKind.SetData, path, stat, op.Data));
-        resultStat = stat;
+        resultStat = stat.ForClient();
         return ErrorCode.Ok;
     }
 

@@ -105,7 +105,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                     _tree.Watches.AddDataWatch(path, command.Watcher);
                 }
 
-                return node is null ? Bodiless(zxid, ErrorCode.NoNode) : Reply(zxid, node.Stat.Write);
+                return node is null ? Bodiless(zxid, ErrorCode.NoNode) : Reply(zxid, node.Stat.ForClient().Write);
             case OpCode.GetData:
                 return Readable(node, command, Perms.Read) is { } dataError
                     ? Bodiless(zxid, dataError)
@@ -117,7 +117,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                         }
 
                         w.WriteBuffer(node!.Data);
-                        node.Stat.Write(w);
+                        node.Stat.ForClient().Write(w);
                     });
             case OpCode.GetChildren or OpCode.GetChildren2:
                 return Readable(node, command, Perms.Read) is { } childrenError
@@ -132,7 +132,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                         w.WriteRaw(_tree.EncodedChildren(path, node!));
                         if (command.Type == OpCode.GetChildren2)
                         {
-                            node!.Stat.Write(w);
+                            node!.Stat.ForClient().Write(w);
                         }
                     });
             case OpCode.GetAcl:
@@ -142,7 +142,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                     {
                         var admin = AclChecker.IsAllowed(node!.Acl, command.AuthIds, Perms.Admin, _skipAcl);
                         Acl.WriteList(w, admin ? node.Acl : AclChecker.MaskDigests(node.Acl));
-                        node.Stat.Write(w);
+                        node.Stat.ForClient().Write(w);
                     });
             case OpCode.GetAllChildrenNumber:
                 return Readable(node, command, Perms.Read) is { } countError

@@ -82,6 +82,12 @@ public readonly record struct Stat(
 {
     public const int EncodedLength = 68;
 
+    /// <summary>
+    /// The stat as ZooKeeper shows it to clients: the ephemeralOwner of a TTL node, which carries its TTL, reads 0
+    /// (DataNode.getClientEphemeralOwner).
+    /// </summary>
+    public Stat ForClient() => EphemeralOwners.IsTtl(EphemeralOwner) ? this with { EphemeralOwner = 0 } : this;
+
     public static Stat Read(ref JuteReader r) => new(
         r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(),
         r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadLong(), r.ReadInt(), r.ReadInt(), r.ReadLong());

@@ -25,7 +25,7 @@ public sealed class ZooCfg
         "initLimit", "syncLimit",
         "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
         "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
-        "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled", "extendedTypesEnabled",
+        "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
         "audit.enable", "digest.enabled", "enforceQuota",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
@@ -37,7 +37,8 @@ public sealed class ZooCfg
         "zookeeper.DigestAuthenticationProvider.superDigest", "myid", "orleans.siloPort", "orleans.gatewayPort",
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
-        "orleans.clusterId", "orleans.advertisedAddress", "peerType", "orleans.role",
+        "orleans.clusterId", "orleans.advertisedAddress", "peerType", "orleans.role", "extendedTypesEnabled",
+        "zookeeper.extendedTypesEnabled", "znode.container.maxNeverUsedIntervalMs",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -73,6 +74,10 @@ public sealed class ZooCfg
     public int ContainerCheckIntervalMs { get; private set; } = 60000;
 
     public int ContainerMaxPerMinute { get; private set; } = 10000;
+
+    public long ContainerMaxNeverUsedIntervalMs { get; private set; }
+
+    public bool ExtendedTypesEnabled { get; private set; }
 
     public int SnapCount { get; private set; } = 100000;
 
@@ -114,6 +119,8 @@ public sealed class ZooCfg
         o.ServerId = ServerId;
         o.ContainerCheckIntervalMs = ContainerCheckIntervalMs;
         o.ContainerMaxPerMinute = ContainerMaxPerMinute;
+        o.ContainerMaxNeverUsedIntervalMs = ContainerMaxNeverUsedIntervalMs;
+        o.ExtendedTypesEnabled = ExtendedTypesEnabled;
         o.SnapCount = SnapCount;
         o.SnapRetainCount = SnapRetainCount;
         o.PurgeIntervalHours = PurgeIntervalHours;
@@ -298,6 +305,12 @@ public sealed class ZooCfg
                 case "znode.container.maxPerMinute":
                     ContainerMaxPerMinute = Int(key, value, 1, int.MaxValue);
                     break;
+                case "znode.container.maxNeverUsedIntervalMs":
+                    ContainerMaxNeverUsedIntervalMs = Long(key, value, 0, long.MaxValue);
+                    break;
+                case "extendedTypesEnabled" or "zookeeper.extendedTypesEnabled":
+                    ExtendedTypesEnabled = YesNo(key, value);
+                    break;
                 case "myid":
                     ServerId = Int(key, value, 0, 255);
                     break;
@@ -341,6 +354,12 @@ public sealed class ZooCfg
             throw new ZooCfgException("minSessionTimeout", $"{MinSessionTimeout} is larger than maxSessionTimeout {MaxSessionTimeout}");
         }
 
+        if (ExtendedTypesEnabled && ServerId > 254)
+        {
+            // TTL nodes mark their ephemeralOwner with a top byte of 0xff, which session ids of server 255 would share.
+            throw new ZooCfgException("myid", $"{ServerId} is too large with extendedTypesEnabled: it cannot be larger than 254");
+        }
+
         if (PeerType == PeerType.Observer && !UsePostgres)
         {
             throw new ZooCfgException("peerType", "an observer needs a cluster to observe (storage=postgres)");
@@ -362,20 +381,17 @@ public sealed class ZooCfg
         }
     }
 
-    private static int Int(string key, string value, int min, int max)
+    private static long Long(string key, string value, long min, long max)
     {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result))
+        if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result))
         {
             throw new ZooCfgException(key, $"'{value}' is not an integer");
         }
 
-        if (result < min || result > max)
-        {
-            throw new ZooCfgException(key, $"{result} is outside {min}..{max}");
-        }
-
-        return result;
+        return result >= min && result <= max ? result : throw new ZooCfgException(key, $"{result} is outside {min}..{max}");
     }
+
+    private static int Int(string key, string value, int min, int max) => (int)Long(key, value, min, max);
 
     private static bool YesNo(string key, string value) => value.ToLowerInvariant() switch
     {

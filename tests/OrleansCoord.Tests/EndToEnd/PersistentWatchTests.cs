@@ -22,11 +22,7 @@ public sealed class PersistentWatchTests
         // The scenario means something only if the reference shows the semantics it is about.
         Assert.Contains("create ROOT/r/a/b: Ok [NodeCreated ROOT/r/a/b]", expected);
         Assert.Contains("create ROOT/p/child: Ok [NodeChildrenChanged ROOT/p]", expected);
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.True(expected[i] == actual[i], $"step {i}:\n  reference: {expected[i]}\n  candidate: {actual[i]}");
-        }
+        StepLogs.AssertSame(expected, actual);
     }
 
     /// <summary>

@@ -18,11 +18,7 @@ public sealed class WireDifferentialTests(SiloFixture fixture) : IClassFixture<S
         await using var reference = await ReferenceZooKeeper.StartAsync();
         var expected = await RunAsync(reference.Port);
         var actual = await RunAsync(fixture.Silo.Port);
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.True(expected[i] == actual[i], $"step {i}:\n  reference: {expected[i]}\n  candidate: {actual[i]}");
-        }
+        StepLogs.AssertSame(expected, actual);
     }
 
     private static async Task<List<string>> RunAsync(int port)

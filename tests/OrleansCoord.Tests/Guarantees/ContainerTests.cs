@@ -33,4 +33,17 @@ public sealed class ContainerTests
         // The same collection pass saw the never-used container and left it.
         Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.Exists, w => new PathWatchRequest(unused, false).Write(w))).Header.Err);
     }
+
+    /// <summary>znode.container.maxNeverUsedIntervalMs: a container that never had a child goes after that long.</summary>
+    [Fact]
+    public async Task A_never_used_container_goes_after_max_never_used_interval()
+    {
+        await using var silo = await SiloProcess.StartAsync("--znode.container.checkIntervalMs", "100", "--znode.container.maxNeverUsedIntervalMs", "300");
+        await using var client = await ZkWireClient.ConnectAsync(silo.Port);
+        var path = "/never-used-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.CreateContainer, w => new CreateRequest(path, null, [.. Acl.OpenAclUnsafe], (int)CreateMode.Container).Write(w))).Header.Err);
+        Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.Exists, w => new PathWatchRequest(path, true).Write(w))).Header.Err);
+        var (e, _) = await client.Events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((EventType.NodeDeleted, path), (e.Type, e.Path));
+    }
 }

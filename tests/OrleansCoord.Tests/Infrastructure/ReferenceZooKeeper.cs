@@ -22,7 +22,8 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
 
     public string Hosts => $"127.0.0.1:{Port}";
 
-    public static async Task<ReferenceZooKeeper> StartAsync()
+    /// <summary>Starts a server; each setting (key=value) is added to its zoo.cfg.</summary>
+    public static async Task<ReferenceZooKeeper> StartAsync(params string[] settings)
     {
         var port = FreePorts.Take();
         var dataDir = Path.Combine(Path.GetTempPath(), "orleanscoord-tests", "zk-" + Guid.NewGuid().ToString("N"));
@@ -31,6 +32,11 @@ public sealed class ReferenceZooKeeper : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(Repository.E2e, "reference_zk.sh"));
         info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(dataDir);
+        foreach (var setting in settings)
+        {
+            info.ArgumentList.Add(setting);
+        }
+
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
