@@ -99,7 +99,7 @@ def orleanscoord_standalone():
     port = free_ports(1)[0]
     with open(os.path.join(root, "silo.log"), "w") as log:
         proc = subprocess.Popen(["dotnet", SILO_DLL, "--clientPort", str(port), "--dataDir", os.path.join(root, "data"),
-                                 "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0"],
+                                 "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", "--admin.enableServer", "false"],
                                 stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_modes([port])

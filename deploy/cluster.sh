@@ -50,7 +50,7 @@ start() {
   while read -r host port peer; do
     address=$(address_of "$host")
     remote "$host" "mkdir -p '$state' && if [ -f '$state/silo-$port.pid' ] && kill -0 \$(cat '$state/silo-$port.pid') 2>/dev/null; then exit 0; fi;
-      nohup dotnet '$remote_dir/OrleansCoord.Silo.dll' --clientPort $port --clientPortAddress 0.0.0.0 --dataDir '$state/silo-$port' \
+      nohup dotnet '$remote_dir/OrleansCoord.Silo.dll' --clientPort $port --clientPortAddress 0.0.0.0 --admin.serverPort 0 --dataDir '$state/silo-$port' \
         --storage postgres --postgres.connectionString '$OC_CONNECTION' --orleans.clusterId '$cluster_id' \
         --orleans.advertisedAddress $address --peerType ${peer:-participant} >'$state/silo-$port.log' 2>&1 </dev/null &
       echo \$! >'$state/silo-$port.pid'"

@@ -72,7 +72,7 @@ start() {
       continue
     fi
     mkdir -p "$home/silo$i"
-    nohup dotnet "$silo_dll" --clientPort "$port" --dataDir "$home/silo$i" --storage postgres \
+    nohup dotnet "$silo_dll" --clientPort "$port" --admin.serverPort 0 --dataDir "$home/silo$i" --storage postgres \
       --postgres.connectionString "$connection" --orleans.clusterId pseudo \
       >"$home/silo$i.log" 2>&1 </dev/null &
     echo $! >"$home/silo$i.pid"

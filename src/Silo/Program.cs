@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Hosting;
 using OrleansCoord.Silo.Configuration;
@@ -56,13 +57,30 @@ else
 var gateway = new GatewayOptions();
 cfg.Configure(gateway);
 builder.Services.AddZooKeeperGateway(cfg.Configure);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenZooKeeperClientPort(gateway));
+
+// ZooKeeper serves its AdminServer by default; a port another process holds costs the admin commands, not the service.
+var adminBusy = gateway.AdminEnableServer && !CanBind(gateway.AdminServerAddress, gateway.AdminServerPort);
+ListenOptions? admin = null;
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.ListenZooKeeperClientPort(gateway);
+    if (gateway.AdminEnableServer && !adminBusy)
+    {
+        kestrel.ListenAdminServer(gateway, listen => admin = listen);
+    }
+});
 
 var app = builder.Build();
+app.MapAdminCommands(gateway);
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansCoord");
 foreach (var key in cfg.IgnoredKeys)
 {
     log.LogWarning(new EventId(1, "UnknownKey"), "zoo.cfg key {Key} is not known to this server and has no effect", key);
+}
+
+if (adminBusy)
+{
+    log.LogWarning(new EventId(3, "AdminServerPortBusy"), "AdminServer not started: {Address}:{Port} is in use (admin.serverPort)", gateway.AdminServerAddress, gateway.AdminServerPort);
 }
 
 try
@@ -80,13 +98,39 @@ catch (Exception ex) when (ex is not OperationCanceledException)
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "";
 var port = new Uri(address).Port;
 
-// Tests and scripts wait for this line, which also gives the port when clientPort is 0.
+// Tests and scripts wait for the serving line, which also gives the port when clientPort is 0; the AdminServer's
+// address comes first, so that it is known by then.
 var mode = cfg.GatewayOnly ? $"gateway of cluster {cfg.ClusterId}"
     : cfg.UsePostgres ? $"cluster {cfg.ClusterId}, txn log in PostgreSQL"
     : $"standalone, dataDir {cfg.DataDir}";
+if (admin?.IPEndPoint is { } adminEndPoint)
+{
+    Console.WriteLine($"AdminServer on http://{adminEndPoint}{gateway.AdminCommandUrl}");
+}
+
 Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} ({mode})");
+
 await app.WaitForShutdownAsync();
 return 0;
+
+static bool CanBind(IPAddress address, int port)
+{
+    if (port == 0)
+    {
+        return true;
+    }
+
+    try
+    {
+        using var probe = new TcpListener(address, port);
+        probe.Start();
+        return true;
+    }
+    catch (SocketException)
+    {
+        return false;
+    }
+}
 
 static int FreePortIfZero(int port)
 {

@@ -74,7 +74,7 @@ public static class FourLetterWordHandler
     /// Watches live in the subtree grains; mntr asks each grain in which this gateway's connections set
     /// watches (a connection's watches go when it closes, so no other grain holds any of them).
     /// </summary>
-    private static async Task<int> WatchCountAsync(GatewayServer server)
+    internal static async Task<int> WatchCountAsync(GatewayServer server)
     {
         var summaries = await Task.WhenAll(WatchedSubtrees(server).Select(key => server.CallSubtreeAsync(key, grain => grain.GetSummary())));
         return summaries.Sum(s => s.WatchCount);
@@ -84,7 +84,7 @@ public static class FourLetterWordHandler
     /// The data watches (getData and exists) of this gateway's connections, which is what ZooKeeper's wchs, wchc
     /// and wchp list for a server: its own connections' data watches, not child watches.
     /// </summary>
-    private static async Task<PathWatch[]> DataWatchesAsync(GatewayServer server)
+    internal static async Task<PathWatch[]> DataWatchesAsync(GatewayServer server)
     {
         var perSubtree = await Task.WhenAll(WatchedSubtrees(server).Select(key => server.CallSubtreeAsync(key, grain => grain.GetDataWatches(server.GatewayId))));
         return [.. perSubtree.SelectMany(w => w)];
@@ -203,12 +203,24 @@ public static class FourLetterWordHandler
 
     private static string Mntr(GatewayServer server, ServerSummary summary, int watches)
     {
-        var (min, avg, max) = server.Stats.Latency();
-        var lines = new (string Key, object Value)[]
+        var sb = new StringBuilder();
+        foreach (var (key, value) in MonitorValues(server, summary, watches))
         {
+            sb.Append(key).Append('\t').Append(value is double d ? Decimal(d) : value).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>What mntr reports, by ZooKeeper's key; the AdminServer's monitor gives the same without the zk_ prefix.</summary>
+    internal static (string Key, object Value)[] MonitorValues(GatewayServer server, ServerSummary summary, int watches)
+    {
+        var (min, avg, max) = server.Stats.Latency();
+        return
+        [
             ("zk_version", Version),
             ("zk_server_state", server.Mode),
-            ("zk_avg_latency", Decimal(avg)),
+            ("zk_avg_latency", avg),
             ("zk_max_latency", max),
             ("zk_min_latency", min),
             ("zk_packets_received", server.Stats.Received),
@@ -220,15 +232,7 @@ public static class FourLetterWordHandler
             ("zk_ephemerals_count", summary.EphemeralCount),
             ("zk_approximate_data_size", summary.ApproximateDataSize),
             ("zk_global_sessions", summary.SessionCount),
-            ("zk_last_zxid", "0x" + summary.LastZxid.ToString("x", System.Globalization.CultureInfo.InvariantCulture)),
-        };
-        var sb = new StringBuilder();
-        foreach (var (key, value) in lines)
-        {
-            sb.Append(key).Append('\t').Append(value).Append('\n');
-        }
-
-        return sb.ToString();
+        ];
     }
 
     private static string Conf(GatewayServer server)
@@ -251,7 +255,7 @@ public static class FourLetterWordHandler
     }
 
     /// <summary>Bytes in a directory's files, as ZooKeeper's dirs and conf report them (0 when there is none).</summary>
-    private static long DirectorySize(string? directory) =>
+    internal static long DirectorySize(string? directory) =>
         string.IsNullOrEmpty(directory) || !Directory.Exists(directory)
             ? 0
             : new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);

@@ -36,6 +36,18 @@ public sealed class GatewayOptions
     /// <summary>zoo.cfg peerType=observer: this silo never orders writes.</summary>
     public bool Observer { get; set; }
 
+    /// <summary>admin.enableServer: serve the AdminServer's HTTP commands.</summary>
+    public bool AdminEnableServer { get; set; } = true;
+
+    /// <summary>admin.serverAddress; by default the client port's address.</summary>
+    public IPAddress AdminServerAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>admin.serverPort; 0 picks a free port (printed at start-up).</summary>
+    public int AdminServerPort { get; set; } = 8080;
+
+    /// <summary>admin.commandURL: where the commands are served.</summary>
+    public string AdminCommandUrl { get; set; } = "/commands";
+
     public string DataDir { get; set; } = "";
 
     public string DataLogDir { get; set; } = "";

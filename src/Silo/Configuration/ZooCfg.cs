@@ -23,8 +23,7 @@ public sealed class ZooCfg
     private static readonly HashSet<string> AcceptedKeys = new(StringComparer.Ordinal)
     {
         "initLimit", "syncLimit",
-        "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "admin.enableServer", "admin.serverPort",
-        "admin.serverAddress", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
+        "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
         "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
         "audit.enable", "digest.enabled", "enforceQuota",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
@@ -38,7 +37,8 @@ public sealed class ZooCfg
         "znode.container.checkIntervalMs", "znode.container.maxPerMinute", "snapCount", "preAllocSize", "forceSync",
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
         "orleans.clusterId", "orleans.advertisedAddress", "peerType", "orleans.role", "extendedTypesEnabled",
-        "zookeeper.extendedTypesEnabled", "znode.container.maxNeverUsedIntervalMs",
+        "zookeeper.extendedTypesEnabled", "znode.container.maxNeverUsedIntervalMs", "admin.enableServer", "admin.serverPort",
+        "admin.serverAddress", "admin.commandURL",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -78,6 +78,15 @@ public sealed class ZooCfg
     public long ContainerMaxNeverUsedIntervalMs { get; private set; }
 
     public bool ExtendedTypesEnabled { get; private set; }
+
+    public bool AdminEnableServer { get; private set; } = true;
+
+    /// <summary>admin.serverAddress; null until set, then the client port's address stands in.</summary>
+    public IPAddress? AdminServerAddress { get; private set; }
+
+    public int AdminServerPort { get; private set; } = 8080;
+
+    public string AdminCommandUrl { get; private set; } = "/commands";
 
     public int SnapCount { get; private set; } = 100000;
 
@@ -149,6 +158,10 @@ public sealed class ZooCfg
         o.DataDir = DataDir;
         o.DataLogDir = DataLogDir;
         o.Standalone = !UsePostgres;
+        o.AdminEnableServer = AdminEnableServer;
+        o.AdminServerAddress = AdminServerAddress ?? ClientPortAddress;
+        o.AdminServerPort = AdminServerPort;
+        o.AdminCommandUrl = AdminCommandUrl;
         o.Observer = PeerType == PeerType.Observer || GatewayOnly;
     }
 
@@ -310,6 +323,18 @@ public sealed class ZooCfg
                     break;
                 case "extendedTypesEnabled" or "zookeeper.extendedTypesEnabled":
                     ExtendedTypesEnabled = YesNo(key, value);
+                    break;
+                case "admin.enableServer":
+                    AdminEnableServer = YesNo(key, value);
+                    break;
+                case "admin.serverAddress":
+                    AdminServerAddress = Address(key, value);
+                    break;
+                case "admin.serverPort":
+                    AdminServerPort = Int(key, value, 0, 65535);
+                    break;
+                case "admin.commandURL":
+                    AdminCommandUrl = value.StartsWith('/') ? value : throw new ZooCfgException(key, "expected a path starting with /");
                     break;
                 case "myid":
                     ServerId = Int(key, value, 0, 255);

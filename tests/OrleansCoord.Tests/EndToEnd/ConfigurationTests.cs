@@ -36,7 +36,7 @@ public sealed class ConfigurationTests
         Directory.CreateDirectory(dataDir);
         var cfg = Path.Combine(dataDir, "zoo.cfg");
         await File.WriteAllTextAsync(cfg, $"# a comment\ntickTime=700\nclientPort=2181\ndataDir={dataDir}\n4lw.commands.whitelist=conf, ruok\ninitLimit=10\n");
-        await using var silo = await SiloProcess.StartRawAsync(dataDir, ["--config", cfg, "--clientPort", "0"]);
+        await using var silo = await SiloProcess.StartRawAsync(dataDir, ["--config", cfg, "--clientPort", "0", "--admin.serverPort", "0"]);
         var conf = await FourLetterWord.AskAsync(silo.Port, "conf");
         Assert.Contains("tickTime=700\n", conf, StringComparison.Ordinal);
         Assert.Contains("minSessionTimeout=1400\n", conf, StringComparison.Ordinal);

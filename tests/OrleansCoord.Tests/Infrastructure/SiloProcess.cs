@@ -15,6 +15,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The AdminServer's port, when it serves one.</summary>
+    public int? AdminPort { get; private set; }
+
     public string Hosts => $"127.0.0.1:{Port}";
 
     public string DataDir { get; private init; } = "";
@@ -41,7 +44,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// directory outlives the silo unless it is owned.
     /// </summary>
     public static Task<SiloProcess> StartInAsync(string dataDir, bool ownsDataDir, params string[] extraArgs) =>
-        StartRawAsync(dataDir, ["--clientPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs], ownsDataDir);
+        StartRawAsync(dataDir, ["--clientPort", "0", "--admin.serverPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs], ownsDataDir);
 
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
 
@@ -88,6 +91,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
 
+        if (AdminLine().Match(line) is { Success: true } admin)
+        {
+            AdminPort = int.Parse(admin.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var match = ServingLine().Match(line);
         if (match.Success)
         {
@@ -117,6 +125,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     [GeneratedRegex(@"serving ZooKeeper clients on [0-9.]+:(\d+)")]
     private static partial Regex ServingLine();
+
+    [GeneratedRegex(@"^AdminServer on http://[0-9.]+:(\d+)/")]
+    private static partial Regex AdminLine();
 }
 
 /// <summary>One silo shared by the tests of a class.</summary>
