@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using OrleansCoord.Protocol;
-using OrleansCoord.Protocol.Records;
 using OrleansCoord.Tests.Infrastructure;
 
 namespace OrleansCoord.Tests.EndToEnd;
@@ -94,12 +92,7 @@ public sealed class AdminServerTests
         var root = "/adm-" + Guid.NewGuid().ToString("N")[..10];
         await using var a = await ZkWireClient.ConnectAsync(port);
         await using var b = await ZkWireClient.ConnectAsync(port);
-        Assert.Equal(ErrorCode.Ok, (await a.CreateAsync(root, [])).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await a.CreateAsync(root + "/data", [1])).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await b.CreateAsync(root + "/eph", [], CreateMode.Ephemeral)).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await a.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root + "/data", true).Write(w))).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await b.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root + "/data", true).Write(w))).Header.Err);
-        Assert.Equal(ErrorCode.NoNode, (await a.RequestAsync(OpCode.Exists, w => new PathWatchRequest(root + "/missing", true).Write(w))).Header.Err);
+        await WatchingSessions.ArrangeAsync(a, b, root);
 
         var names = new Dictionary<string, string>
         {

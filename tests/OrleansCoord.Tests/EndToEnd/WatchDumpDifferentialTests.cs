@@ -1,5 +1,3 @@
-using OrleansCoord.Protocol;
-using OrleansCoord.Protocol.Records;
 using OrleansCoord.Tests.Infrastructure;
 
 namespace OrleansCoord.Tests.EndToEnd;
@@ -33,15 +31,7 @@ public sealed class WatchDumpDifferentialTests
         var root = "/wdd-" + Guid.NewGuid().ToString("N")[..10];
         await using var a = await ZkWireClient.ConnectAsync(port);
         await using var b = await ZkWireClient.ConnectAsync(port);
-        Assert.Equal(ErrorCode.Ok, (await a.CreateAsync(root, [])).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await a.CreateAsync(root + "/data", [1])).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await b.CreateAsync(root + "/eph", [], CreateMode.Ephemeral)).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await a.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root + "/data", true).Write(w))).Header.Err);
-        Assert.Equal(ErrorCode.Ok, (await b.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root + "/data", true).Write(w))).Header.Err);
-        Assert.Equal(ErrorCode.NoNode, (await a.RequestAsync(OpCode.Exists, w => new PathWatchRequest(root + "/missing", true).Write(w))).Header.Err);
-
-        // A child watch: not a data watch, so none of the three words lists it.
-        Assert.Equal(ErrorCode.Ok, (await b.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest(root, true).Write(w))).Header.Err);
+        await WatchingSessions.ArrangeAsync(a, b, root);
 
         var names = new Dictionary<string, string>
         {
