@@ -8,13 +8,18 @@ using OrleansCoord.Grains.Hosting;
 using OrleansCoord.Silo.Configuration;
 
 ZooCfg cfg;
+TlsCertificates? tls = null;
 try
 {
     cfg = ZooCfg.Load(args);
     Directory.CreateDirectory(cfg.DataDir);
     Directory.CreateDirectory(cfg.DataLogDir);
+    if (cfg.SecureClientPort >= 0)
+    {
+        tls = TlsCertificates.Load(cfg.Tls);
+    }
 }
-catch (Exception ex) when (ex is ZooCfgException or IOException or UnauthorizedAccessException)
+catch (Exception ex) when (ex is ZooCfgException or TlsConfigurationException or IOException or UnauthorizedAccessException)
 {
     await Console.Error.WriteLineAsync(ex.Message);
     return 2;
@@ -61,9 +66,15 @@ builder.Services.AddZooKeeperGateway(cfg.Configure);
 // ZooKeeper serves its AdminServer by default; a port another process holds costs the admin commands, not the service.
 var adminBusy = gateway.AdminEnableServer && !CanBind(gateway.AdminServerAddress, gateway.AdminServerPort);
 ListenOptions? admin = null;
+ListenOptions? secure = null;
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.ListenZooKeeperClientPort(gateway);
+    if (tls is not null)
+    {
+        kestrel.ListenZooKeeperSecureClientPort(gateway, tls, listen => secure = listen);
+    }
+
     if (gateway.AdminEnableServer && !adminBusy)
     {
         kestrel.ListenAdminServer(gateway, listen => admin = listen);
@@ -103,6 +114,11 @@ var port = new Uri(address).Port;
 var mode = cfg.GatewayOnly ? $"gateway of cluster {cfg.ClusterId}"
     : cfg.UsePostgres ? $"cluster {cfg.ClusterId}, txn log in PostgreSQL"
     : $"standalone, dataDir {cfg.DataDir}";
+if (secure?.IPEndPoint is { } secureEndPoint)
+{
+    Console.WriteLine($"TLS client port on {secureEndPoint}");
+}
+
 if (admin?.IPEndPoint is { } adminEndPoint)
 {
     Console.WriteLine($"AdminServer on http://{adminEndPoint}{gateway.AdminCommandUrl}");

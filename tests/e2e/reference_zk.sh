@@ -38,9 +38,10 @@ log4j.appender.FILE.layout.ConversionPattern=%d %p [%t] %c{1}: %m%n
 LOG
 # zookeeper.jar's manifest Class-Path brings its dependencies (netty, jute, slf4j-api, ...); exactly one
 # SLF4J binding (log4j 1.2) is added so the log lands in DATADIR instead of on stdout, and the servlet API, which
-# the AdminServer (Jetty) needs and Debian leaves out of the manifest.
+# the AdminServer (Jetty) needs, and Netty's codec, which TLS on the secure client port needs: Debian leaves both
+# out of the manifest.
 exec java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -Dzookeeper.log.file="$dir/zookeeper.log" -Dlog4j.configuration="file:$dir/log4j.properties" \
   -Dzookeeper.jmx.log4j.disable=true ${jvm_flags[@]+"${jvm_flags[@]}"} \
-  -cp "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar" \
+  -cp "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar:/usr/share/java/netty-codec.jar" \
   org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg"

@@ -12,6 +12,18 @@ public sealed class GatewayOptions
     /// <summary>clientPortAddress.</summary>
     public IPAddress ClientPortAddress { get; set; } = IPAddress.Loopback;
 
+    /// <summary>secureClientPort: clients connect with TLS here; -1 for none, 0 picks a free port (printed at start-up).</summary>
+    public int SecureClientPort { get; set; } = -1;
+
+    /// <summary>secureClientPortAddress; by default the client port's address.</summary>
+    public IPAddress SecureClientPortAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The secure client port's key and trust stores.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>X509AuthenticationProvider.superUser: the x509 id (certificate subject) that is the super user.</summary>
+    public string? X509SuperUser { get; set; }
+
     /// <summary>tickTime in milliseconds.</summary>
     public int TickTime { get; set; } = 2000;
 

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using ReadResult = OrleansCoord.Grains.Abstractions.ReadResult;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using OrleansCoord.Gateway.Admin;
 using OrleansCoord.Gateway.Dispatch;
@@ -230,7 +231,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         SessionId = session.SessionId;
         TimeoutMs = session.TimeoutMs;
         _owner = session.Owner;
-        _authIds = [new Id(AuthenticationProviders.Ip, RemoteAddress)];
+        _authIds = [new Id(AuthenticationProviders.Ip, RemoteAddress), .. CertificateIds()];
         foreach (var other in server.Connections.Values)
         {
             if (other.SessionId == SessionId)
@@ -244,6 +245,25 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         WriteFrame(context.Transport.Output, response.Write);
         await context.Transport.Output.FlushAsync();
         return true;
+    }
+
+    /// <summary>
+    /// The x509 id of a client certificate the TLS handshake validated (X509AuthenticationProvider), and super when it
+    /// is the configured super user.
+    /// </summary>
+    private IEnumerable<Id> CertificateIds()
+    {
+        if (context.Features.Get<ITlsConnectionFeature>()?.ClientCertificate is not { } certificate)
+        {
+            yield break;
+        }
+
+        var id = AuthenticationProviders.X509Id(certificate.SubjectName);
+        yield return new Id(AuthenticationProviders.X509, id);
+        if (server.Options.X509SuperUser == id)
+        {
+            yield return new Id(AuthenticationProviders.Super, string.Empty);
+        }
     }
 
     private static RequestHeader ReadHeader(in ReadOnlySequence<byte> payload)

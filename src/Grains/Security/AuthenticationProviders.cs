@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace OrleansCoord.Grains.Security;
@@ -12,6 +13,7 @@ public static class AuthenticationProviders
     public const string Digest = "digest";
     public const string Ip = "ip";
     public const string Super = "super";
+    public const string X509 = "x509";
 
     /// <summary>digest's id for "user:password": user:base64(sha1("user:password")).</summary>
     public static string DigestId(string userPassword)
@@ -26,9 +28,9 @@ public static class AuthenticationProviders
     }
 
     /// <summary>Whether authenticating with this scheme yields ids that the "auth" ACL scheme may expand to.</summary>
-    public static bool IsAuthenticatedScheme(string scheme) => scheme is Digest;
+    public static bool IsAuthenticatedScheme(string scheme) => scheme is Digest or X509;
 
-    public static bool IsKnownScheme(string scheme) => scheme is Digest or Ip;
+    public static bool IsKnownScheme(string scheme) => scheme is Digest or Ip or X509;
 
     /// <summary>Whether an ACL id is well formed for its scheme (ServerAuthenticationProvider.isValid).</summary>
     public static bool IsValid(string scheme, string id) => scheme switch
@@ -36,14 +38,84 @@ public static class AuthenticationProviders
         // Java's split(":") drops trailing empty parts: "u:" is one part, so not valid.
         Digest => JavaSplitCount(id, ':') == 2,
         Ip => TryParseIpExpression(id, out _, out _),
+        X509 => IsDistinguishedName(id),
         _ => false,
     };
+
+    /// <summary>
+    /// The x509 id of a client certificate: its subject as Java's X500Principal.getName() gives it (RFC 2253: most
+    /// specific attribute first, comma-separated, special characters escaped), as ZooKeeper's X509AuthenticationProvider
+    /// takes it.
+    /// </summary>
+    public static string X509Id(X500DistinguishedName subject)
+    {
+        var parts = new List<string>();
+        foreach (var rdn in subject.EnumerateRelativeDistinguishedNames())
+        {
+            if (rdn.HasMultipleElements)
+            {
+                // Multi-valued RDNs are rare in client certificates; .NET gives them as one string.
+                parts.Add(new X500DistinguishedName(rdn.RawData.Span).Name);
+                continue;
+            }
+
+            var oid = rdn.GetSingleElementType();
+            parts.Add($"{Rfc2253Keyword(oid.Value)}={EscapeRfc2253(rdn.GetSingleElementValue() ?? "")}");
+        }
+
+        return string.Join(",", parts);
+    }
+
+    private static string Rfc2253Keyword(string? oid) => oid switch
+    {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.9" => "STREET",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        _ => oid ?? "",
+    };
+
+    private static string EscapeRfc2253(string value)
+    {
+        var sb = new System.Text.StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is ',' or '+' or '"' or '\\' or '<' or '>' or ';' || (i == 0 && c is '#' or ' ') || (i == value.Length - 1 && c == ' '))
+            {
+                sb.Append('\\');
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool IsDistinguishedName(string id)
+    {
+        try
+        {
+            _ = new X500DistinguishedName(id);
+            return id.Length > 0;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Whether an authenticated id matches an ACL id of the same scheme.</summary>
     public static bool Matches(string scheme, string authId, string aclId) => scheme switch
     {
         Digest => string.Equals(authId, aclId, StringComparison.Ordinal),
         Ip => IpMatches(authId, aclId),
+        X509 => string.Equals(authId, aclId, StringComparison.Ordinal),
         _ => false,
     };
 

@@ -23,7 +23,9 @@ public sealed class ZooCfg
     private static readonly HashSet<string> AcceptedKeys = new(StringComparer.Ordinal)
     {
         "initLimit", "syncLimit",
-        "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className", "metricsProvider.httpPort", "secureClientPort", "electionAlg",
+        "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className",
+        "metricsProvider.httpPort", "electionAlg", "serverCnxnFactory", "authProvider.x509",
+        "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.hostnameVerification",
         "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
         "audit.enable", "digest.enabled", "enforceQuota",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
@@ -38,7 +40,9 @@ public sealed class ZooCfg
         "autopurge.snapRetainCount", "autopurge.purgeInterval", "storage", "postgres.connectionString",
         "orleans.clusterId", "orleans.advertisedAddress", "peerType", "orleans.role", "extendedTypesEnabled",
         "zookeeper.extendedTypesEnabled", "znode.container.maxNeverUsedIntervalMs", "admin.enableServer", "admin.serverPort",
-        "admin.serverAddress", "admin.commandURL",
+        "admin.serverAddress", "admin.commandURL", "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location",
+        "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
+        "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -87,6 +91,15 @@ public sealed class ZooCfg
     public int AdminServerPort { get; private set; } = 8080;
 
     public string AdminCommandUrl { get; private set; } = "/commands";
+
+    /// <summary>secureClientPort; -1 when there is none.</summary>
+    public int SecureClientPort { get; private set; } = -1;
+
+    public IPAddress? SecureClientPortAddress { get; private set; }
+
+    public TlsOptions Tls { get; } = new();
+
+    public string? X509SuperUser { get; private set; }
 
     public int SnapCount { get; private set; } = 100000;
 
@@ -162,6 +175,10 @@ public sealed class ZooCfg
         o.AdminServerAddress = AdminServerAddress ?? ClientPortAddress;
         o.AdminServerPort = AdminServerPort;
         o.AdminCommandUrl = AdminCommandUrl;
+        o.SecureClientPort = SecureClientPort;
+        o.SecureClientPortAddress = SecureClientPortAddress ?? ClientPortAddress;
+        o.Tls = Tls;
+        o.X509SuperUser = X509SuperUser;
         o.Observer = PeerType == PeerType.Observer || GatewayOnly;
     }
 
@@ -336,6 +353,36 @@ public sealed class ZooCfg
                 case "admin.commandURL":
                     AdminCommandUrl = value.StartsWith('/') ? value : throw new ZooCfgException(key, "expected a path starting with /");
                     break;
+                case "secureClientPort":
+                    SecureClientPort = Int(key, value, 0, 65535);
+                    break;
+                case "secureClientPortAddress":
+                    SecureClientPortAddress = Address(key, value);
+                    break;
+                case "ssl.keyStore.location":
+                    Tls.KeyStoreLocation = NonEmpty(key, value);
+                    break;
+                case "ssl.keyStore.password":
+                    Tls.KeyStorePassword = value;
+                    break;
+                case "ssl.keyStore.type":
+                    Tls.KeyStoreType = StoreType(key, value);
+                    break;
+                case "ssl.trustStore.location":
+                    Tls.TrustStoreLocation = NonEmpty(key, value);
+                    break;
+                case "ssl.trustStore.password":
+                    Tls.TrustStorePassword = value;
+                    break;
+                case "ssl.trustStore.type":
+                    Tls.TrustStoreType = StoreType(key, value);
+                    break;
+                case "ssl.clientAuth":
+                    Tls.ClientAuth = OneOf(key, value.ToLowerInvariant(), ("none", ClientAuth.None), ("want", ClientAuth.Want), ("need", ClientAuth.Need));
+                    break;
+                case "X509AuthenticationProvider.superUser" or "zookeeper.X509AuthenticationProvider.superUser":
+                    X509SuperUser = NonEmpty(key, value);
+                    break;
                 case "myid":
                     ServerId = Int(key, value, 0, 255);
                     break;
@@ -377,6 +424,11 @@ public sealed class ZooCfg
         if (MinSessionTimeout > 0 && MaxSessionTimeout > 0 && MinSessionTimeout > MaxSessionTimeout)
         {
             throw new ZooCfgException("minSessionTimeout", $"{MinSessionTimeout} is larger than maxSessionTimeout {MaxSessionTimeout}");
+        }
+
+        if (SecureClientPort >= 0 && Tls.KeyStoreLocation.Length == 0)
+        {
+            throw new ZooCfgException("ssl.keyStore.location", "secureClientPort needs the server's certificate and key");
         }
 
         if (ExtendedTypesEnabled && ServerId > 254)
@@ -441,6 +493,11 @@ public sealed class ZooCfg
 
     private static IPAddress Address(string key, string value) =>
         IPAddress.TryParse(value, out var address) ? address : throw new ZooCfgException(key, $"'{value}' is not an IP address");
+
+    private static string StoreType(string key, string value) =>
+        value.ToUpperInvariant() is var type && type is "PEM" or "PKCS12"
+            ? type
+            : throw new ZooCfgException(key, $"'{value}' is not supported: use PEM or PKCS12 (JKS stores can be converted with keytool -importkeystore)");
 
     private static string NonEmpty(string key, string value) =>
         value.Length > 0 ? value : throw new ZooCfgException(key, "must not be empty");

@@ -15,6 +15,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The TLS client port, when it serves one.</summary>
+    public int? SecurePort { get; private set; }
+
     /// <summary>The AdminServer's port, when it serves one.</summary>
     public int? AdminPort { get; private set; }
 
@@ -91,6 +94,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
 
+        if (SecureLine().Match(line) is { Success: true } secure)
+        {
+            SecurePort = int.Parse(secure.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         if (AdminLine().Match(line) is { Success: true } admin)
         {
             AdminPort = int.Parse(admin.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -125,6 +133,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     [GeneratedRegex(@"serving ZooKeeper clients on [0-9.]+:(\d+)")]
     private static partial Regex ServingLine();
+
+    [GeneratedRegex(@"^TLS client port on [0-9.]+:(\d+)")]
+    private static partial Regex SecureLine();
 
     [GeneratedRegex(@"^AdminServer on http://[0-9.]+:(\d+)/")]
     private static partial Regex AdminLine();
