@@ -10,6 +10,7 @@ using OrleansCoord.Gateway.Admin;
 using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.QuorumLog;
 using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Tree;
 using OrleansCoord.Protocol;
@@ -445,8 +446,21 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
 
         var result = await ReadSubtreeAsync(header.Type, path, watch, watcherType);
+        if (header.Type == OpCode.GetData && result.Err == ErrorCode.Ok && IsQuotaStatNode(path)
+            && await server.QuorumLog.GetQuotaUsage(path) is { } usage)
+        {
+            // ZooKeeper keeps a quota's usage in its zookeeper_stats node's data, outside the log; here the
+            // quorum-log grain counts it, and the stored stat stays as ZooKeeper leaves it.
+            var stored = new JuteReader(result.Body);
+            var stat = GetDataResponse.Read(ref stored).Stat;
+            return new Reply(result.Zxid, ErrorCode.Ok, Encode(new GetDataResponse(System.Text.Encoding.UTF8.GetBytes(usage), stat).Write));
+        }
+
         return new Reply(result.Zxid, result.Err, result.Body);
     });
+
+    private static bool IsQuotaStatNode(string path) =>
+        path.StartsWith(QuotaTracker.QuotaRoot + "/", StringComparison.Ordinal) && path.EndsWith("/" + QuotaTracker.StatNode, StringComparison.Ordinal);
 
     /// <summary>
     /// Records where this connection's watches in a subtree live. A grain seen in a new incarnation means the

@@ -40,6 +40,9 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>Loads a subtree grain that lost its nodes or never had them, from the index or, when it holds nodes, from storage.</summary>
     Task EnsureSubtree(string key);
 
+    /// <summary>The text of a quota's zookeeper_stats node (its path's node count and data bytes now); null when it has no quota.</summary>
+    Task<string?> GetQuotaUsage(string statNodePath);
+
     /// <summary>Counts for the four-letter words and metrics.</summary>
     Task<ServerSummary> GetSummary();
 

@@ -24,6 +24,9 @@ public sealed class CoordinationOptions
     /// <summary>zookeeper.extendedTypesEnabled: allows TTL nodes, as ZooKeeper does only when it is set.</summary>
     public bool ExtendedTypesEnabled { get; set; }
 
+    /// <summary>enforceQuota (zookeeper.enforceQuota): hard quota limits refuse writes with QUOTAEXCEEDED.</summary>
+    public bool EnforceQuota { get; set; }
+
     /// <summary>snapCount: txns logged between snapshots.</summary>
     public int SnapCount { get; set; } = 100000;
 

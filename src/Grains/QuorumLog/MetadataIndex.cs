@@ -38,6 +38,9 @@ public sealed class MetadataIndex
 
     public NodeMeta? Get(string path) => _nodes.GetValueOrDefault(path);
 
+    /// <summary>Every node's path and data length, for counting a new quota's usage.</summary>
+    public IEnumerable<(string Path, long DataLength)> DataLengths() => _nodes.Select(static n => (n.Key, (long)n.Value.Stat.DataLength));
+
     public void Set(string path, NodeMeta? meta)
     {
         if (_nodes.Remove(path, out var old))

@@ -26,6 +26,8 @@ public sealed partial class QuorumLogGrain(
     private MetadataIndex _index = null!;
     private SessionTracker _sessions = null!;
     private TxnValidator _validator = null!;
+    private QuotaTracker _quotas = null!;
+    private long _lastQuotaWarning;
     private long _lastZxid;
     private long _watermark;
     private int _nextGatewayId;
@@ -177,6 +179,19 @@ public sealed partial class QuorumLogGrain(
 
     public Task<SessionDump[]> DumpSessions() =>
         Task.FromResult(_sessions.All.Select(static s => new SessionDump(s.Id, s.ExpiresAtMs, [.. s.Ephemerals])).ToArray());
+
+    public Task<string?> GetQuotaUsage(string statNodePath) => Task.FromResult(_quotas.Usage(statNodePath)?.ToString());
+
+    /// <summary>As ZooKeeper's rate-limited log: at most one quota warning a second, however many writes go over.</summary>
+    private void WarnQuotaExceeded(string message)
+    {
+        var now = Environment.TickCount64;
+        if (now - _lastQuotaWarning >= 1000)
+        {
+            _lastQuotaWarning = now;
+            LogQuotaExceeded(logger, message);
+        }
+    }
 
     public Task<ServerSummary> GetSummary() =>
         Task.FromResult(new ServerSummary(_watermark, _index.Count, _sessions.Count, _sessions.EphemeralCount, _index.ApproximateDataSize));
@@ -336,7 +351,9 @@ public sealed partial class QuorumLogGrain(
         var (tree, snapshotZxid, replayed) = await ReadTreeAsync(forAppend: true, cancellationToken);
 
         (_index, _sessions) = tree.BuildState(_options.ServerId, Now());
-        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl, _options.ExtendedTypesEnabled);
+        _quotas = new QuotaTracker(_options.EnforceQuota, WarnQuotaExceeded);
+        _quotas.Load(tree.Nodes.Values);
+        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl, _options.ExtendedTypesEnabled, _quotas);
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();
@@ -627,6 +644,9 @@ public sealed partial class QuorumLogGrain(
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Autopurge failed")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogQuotaExceeded(ILogger logger, string message);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);

@@ -13,7 +13,7 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// Turns a write request into a txn or an error exactly as ZooKeeper's PrepRequestProcessor does: the same
 /// checks in the same order, against the metadata index plus the changes of the batch so far.
 /// </summary>
-public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes)
+public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes, QuotaTracker quotas)
 {
     private readonly IndexOverlay _overlay = new(index);
     private readonly List<TreeChange> _changes = [];
@@ -107,6 +107,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return new WriteResult(lastZxid, ErrorCode.Ok, output.WrittenSpan.ToArray());
         }
 
+        quotas.Apply(_changes, index.Get, index.DataLengths);
         _overlay.Commit(sessions);
         if (request.Type == OpCode.CloseSession)
         {
@@ -347,6 +348,11 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.NoChildrenForEphemerals;
         }
 
+        if (quotas.Check(path, op.Data?.Length ?? 0, 1) is { } overQuota)
+        {
+            return overQuota;
+        }
+
         // A TTL node's owner carries its TTL, so that the log and snapshots keep it; clients are shown 0.
         var owner = mode.IsTtl() ? EphemeralOwners.ForTtl(ttl) : mode.IsEphemeral() ? request.SessionId : 0;
         var stat = new Stat(zxid, zxid, time, time, 0, 0, 0, owner, op.Data?.Length ?? 0, 0, zxid);
@@ -469,6 +475,11 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         if (!AclChecker.IsAllowed(node.Acl, request.AuthIds, Perms.Write, skipAcl))
         {
             return ErrorCode.NoAuth;
+        }
+
+        if (quotas.Check(path, (op.Data?.Length ?? 0) - node.Stat.DataLength, 0) is { } overQuota)
+        {
+            return overQuota;
         }
 
         if (op.Version != -1 && op.Version != node.Stat.Version)

@@ -253,6 +253,14 @@ public sealed class WatchManager
             }
         }
 
+        if (spent?.Count == set.Count && set.Values.All(static held => held == WatchModes.Standard))
+        {
+            // Only one-shot watches here, the usual case: they all go at once.
+            table.Remove(path);
+            Count -= set.Count;
+            return;
+        }
+
         foreach (var watcher in spent ?? [])
         {
             Strip(table, path, watcher, WatchModes.Standard);

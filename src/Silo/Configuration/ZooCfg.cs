@@ -27,7 +27,7 @@ public sealed class ZooCfg
         "metricsProvider.httpPort", "electionAlg", "serverCnxnFactory", "authProvider.x509",
         "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.hostnameVerification",
         "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
-        "audit.enable", "digest.enabled", "enforceQuota",
+        "audit.enable", "digest.enabled",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
 
@@ -43,6 +43,7 @@ public sealed class ZooCfg
         "admin.serverAddress", "admin.commandURL", "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location",
         "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
+        "enforceQuota", "zookeeper.enforceQuota",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -82,6 +83,8 @@ public sealed class ZooCfg
     public long ContainerMaxNeverUsedIntervalMs { get; private set; }
 
     public bool ExtendedTypesEnabled { get; private set; }
+
+    public bool EnforceQuota { get; private set; }
 
     public bool AdminEnableServer { get; private set; } = true;
 
@@ -143,6 +146,7 @@ public sealed class ZooCfg
         o.ContainerMaxPerMinute = ContainerMaxPerMinute;
         o.ContainerMaxNeverUsedIntervalMs = ContainerMaxNeverUsedIntervalMs;
         o.ExtendedTypesEnabled = ExtendedTypesEnabled;
+        o.EnforceQuota = EnforceQuota;
         o.SnapCount = SnapCount;
         o.SnapRetainCount = SnapRetainCount;
         o.PurgeIntervalHours = PurgeIntervalHours;
@@ -337,6 +341,9 @@ public sealed class ZooCfg
                     break;
                 case "znode.container.maxNeverUsedIntervalMs":
                     ContainerMaxNeverUsedIntervalMs = Long(key, value, 0, long.MaxValue);
+                    break;
+                case "enforceQuota" or "zookeeper.enforceQuota":
+                    EnforceQuota = YesNo(key, value);
                     break;
                 case "extendedTypesEnabled" or "zookeeper.extendedTypesEnabled":
                     ExtendedTypesEnabled = YesNo(key, value);

@@ -32,7 +32,7 @@ public sealed class WriteRetryTests : IDisposable
     /// <summary>The leader's state and validation, as the quorum-log grain holds them.</summary>
     private sealed class Leader(MetadataIndex index, SessionTracker sessions)
     {
-        private readonly TxnValidator _validator = new(index, sessions, skipAcl: false, extendedTypes: false);
+        private readonly TxnValidator _validator = new(index, sessions, skipAcl: false, extendedTypes: false, new QuotaTracker(enforce: false, _ => { }));
         private long _lastZxid = 1L << 32;
 
         public SessionTracker Sessions => sessions;
