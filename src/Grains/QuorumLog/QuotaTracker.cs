@@ -65,10 +65,16 @@ public sealed class QuotaTracker(bool enforce, Action<string> softLimitExceeded)
     /// </summary>
     public void Apply(IReadOnlyList<TreeChange> changes, Func<string, NodeMeta?> before, Func<IEnumerable<(string Path, long DataLength)>> index)
     {
+        // Without quotas only a new limits node matters: the write path pays one prefix check per create.
         Dictionary<string, long>? lengths = null;
         foreach (var change in changes)
         {
             var path = change.Path;
+            if (_limits.Count == 0 && !(change.Kind == TreeChangeKind.Create && path.StartsWith(QuotaRoot, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             switch (change.Kind)
             {
                 case TreeChangeKind.Create:
