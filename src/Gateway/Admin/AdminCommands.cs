@@ -38,7 +38,7 @@ public static class AdminCommands
         })),
         new(["dump"], DumpAsync),
         new(["environment", "env", "envi"], static _ => Task.FromResult(Environment())),
-        new(["is_read_only", "isro"], static _ => Task.FromResult(new JsonObject { ["read_only"] = false })),
+        new(["is_read_only", "isro"], static s => Task.FromResult(new JsonObject { ["read_only"] = s.ReadOnly })),
         new(["leader", "lead"], static s => Task.FromResult(Leader(s))),
         new(["monitor", "mntr"], MonitorAsync),
         new(["ruok"], static _ => Task.FromResult(new JsonObject())),
@@ -204,7 +204,7 @@ public static class AdminCommands
         return new JsonObject
         {
             ["version"] = FourLetterWordHandler.Version,
-            ["read_only"] = false,
+            ["read_only"] = server.ReadOnly,
             ["server_stats"] = new JsonObject
             {
                 ["packets_sent"] = server.Stats.Sent,

@@ -32,7 +32,7 @@ public static class FourLetterWordHandler
             case "ruok":
                 return "imok";
             case "isro":
-                return "rw";
+                return server.ReadOnly ? "ro" : "rw";
             case "envi":
                 return Environment();
             case "conf":

@@ -24,6 +24,9 @@ public sealed class GatewayOptions
     /// <summary>X509AuthenticationProvider.superUser: the x509 id (certificate subject) that is the super user.</summary>
     public string? X509SuperUser { get; set; }
 
+    /// <summary>readonlymode.enabled: clients that allow it get read-only sessions while writes cannot be ordered.</summary>
+    public bool ReadOnlyModeEnabled { get; set; }
+
     /// <summary>tickTime in milliseconds.</summary>
     public int TickTime { get; set; } = 2000;
 

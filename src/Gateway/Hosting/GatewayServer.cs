@@ -432,6 +432,32 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             {
                 LogReportFailed(_logger, ex);
             }
+
+            await CheckWritesAsync();
+        }
+    }
+
+    /// <summary>
+    /// Whether this gateway knows that writes cannot be ordered now (storage refuses them, or the quorum-log grain
+    /// does not answer): isro says "ro", and with readonlymode.enabled clients that allow it get read-only sessions.
+    /// </summary>
+    public bool ReadOnly { get; private set; }
+
+    /// <summary>A write path that failed, seen by a connection: read-only until the next check finds it back.</summary>
+    public void NoteWritesFailed() => ReadOnly = true;
+
+    private async Task CheckWritesAsync()
+    {
+        try
+        {
+            // Once read-only, each check tries storage again, so that writes come back without waiting for a client's.
+            var check = ReadOnly ? QuorumLog.TryRepair() : QuorumLog.CanOrderWrites();
+            ReadOnly = !await check.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Options.TickTime)));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // No answer in a tick: the grain's silo is gone or storage hangs.
+            ReadOnly = true;
         }
     }
 

@@ -38,6 +38,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     private long _owner;
     private bool _closeRequested;
 
+    // A read-only session: served while writes could not be ordered, never in the log.
+    private bool _readOnlySession;
+
     public long ConnectionId { get; } = server.NextConnectionId();
 
     public long SessionId { get; private set; }
@@ -128,7 +131,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     buffer = buffer.Slice(consumed);
                     Output.Stats.CountReceived();
                     server.Stats.CountReceived();
-                    server.ActiveSessions.TryAdd(SessionId, 0);
+                    if (!_readOnlySession)
+                    {
+                        server.ActiveSessions.TryAdd(SessionId, 0);
+                    }
+
                     await DispatchAsync(header, body);
                 }
 
@@ -215,7 +222,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         SessionInfo session;
         if (request.SessionId == 0)
         {
-            session = await server.QuorumLog.CreateSession(timeout);
+            var readOnlyAllowed = options.ReadOnlyModeEnabled && request.ReadOnly;
+            session = readOnlyAllowed && server.ReadOnly ? ReadOnlySession(timeout) : await CreateSessionAsync(timeout, readOnlyAllowed);
         }
         else
         {
@@ -242,10 +250,43 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
 
         server.Connections[ConnectionId] = this;
-        var response = new ConnectResponse(0, TimeoutMs, SessionId, session.Password, false, request.HasReadOnly);
+        var response = new ConnectResponse(0, TimeoutMs, SessionId, session.Password, _readOnlySession, request.HasReadOnly);
         WriteFrame(context.Transport.Output, response.Write);
         await context.Transport.Output.FlushAsync();
         return true;
+    }
+
+    /// <summary>
+    /// A session through the log; for a client that allows a read-only one (with readonlymode.enabled), a read-only
+    /// session when the log does not answer in a third of its timeout, as ZooKeeper's read-only server gives it.
+    /// </summary>
+    private async Task<SessionInfo> CreateSessionAsync(int timeout, bool readOnlyAllowed)
+    {
+        if (!readOnlyAllowed)
+        {
+            return await server.QuorumLog.CreateSession(timeout);
+        }
+
+        try
+        {
+            return await server.QuorumLog.CreateSession(timeout).WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(timeout / 3, 1000, 5000)));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            server.NoteWritesFailed();
+            return ReadOnlySession(timeout);
+        }
+    }
+
+    /// <summary>
+    /// A session of this connection alone, not in the log: it reads, and every write gets NOTREADONLY. Its id is marked
+    /// apart from the log's (top byte 0x7e); a client that only ever had read-only sessions asks a writable server
+    /// for a new one, as ZooKeeper's does.
+    /// </summary>
+    private SessionInfo ReadOnlySession(int timeout)
+    {
+        _readOnlySession = true;
+        return new SessionInfo((0x7EL << 56) | (ConnectionId & 0x00FF_FFFF_FFFF_FFFF), timeout, System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), server.Watermark.Value, 0);
     }
 
     /// <summary>
@@ -291,6 +332,15 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     break;
                 case OpCode.Auth:
                     HandleAuth(header.Xid, body);
+                    break;
+                case OpCode.CloseSession when _readOnlySession:
+                    _closeRequested = true;
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)), closeAfter: true);
+                    break;
+                case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer
+                    or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync or OpCode.Reconfig when _readOnlySession:
+                    // ReadOnlyRequestProcessor: every write of a read-only session.
+                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.NotReadOnly)));
                     break;
                 case OpCode.CloseSession:
                     _closeRequested = true;

@@ -43,6 +43,13 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>The text of a quota's zookeeper_stats node (its path's node count and data bytes now); null when it has no quota.</summary>
     Task<string?> GetQuotaUsage(string statNodePath);
 
+    /// <summary>Whether writes can be ordered now: false while storage refuses them. Answered between turns, even under load.</summary>
+    [AlwaysInterleave]
+    Task<bool> CanOrderWrites();
+
+    /// <summary>Tries storage again, as the next write would, if the last write could not reach it; whether writes can be ordered.</summary>
+    Task<bool> TryRepair();
+
     /// <summary>Counts for the four-letter words and metrics.</summary>
     Task<ServerSummary> GetSummary();
 

@@ -180,6 +180,25 @@ public sealed partial class QuorumLogGrain(
     public Task<SessionDump[]> DumpSessions() =>
         Task.FromResult(_sessions.All.Select(static s => new SessionDump(s.Id, s.ExpiresAtMs, [.. s.Ephemerals])).ToArray());
 
+    public Task<bool> CanOrderWrites() => Task.FromResult(!_broken);
+
+    public async Task<bool> TryRepair()
+    {
+        if (_broken)
+        {
+            try
+            {
+                await RepairAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Still unreachable; RepairAsync has logged it.
+            }
+        }
+
+        return !_broken;
+    }
+
     public Task<string?> GetQuotaUsage(string statNodePath) => Task.FromResult(_quotas.Usage(statNodePath)?.ToString());
 
     /// <summary>As ZooKeeper's rate-limited log: at most one quota warning a second, however many writes go over.</summary>

@@ -26,7 +26,7 @@ public sealed class ZooCfg
         "maxCnxns", "globalOutstandingLimit", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className",
         "metricsProvider.httpPort", "electionAlg", "serverCnxnFactory", "authProvider.x509",
         "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.hostnameVerification",
-        "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
+        "localSessionsEnabled", "localSessionsUpgradingEnabled",
         "audit.enable", "digest.enabled",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
@@ -43,7 +43,7 @@ public sealed class ZooCfg
         "admin.serverAddress", "admin.commandURL", "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location",
         "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
-        "enforceQuota", "zookeeper.enforceQuota",
+        "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -85,6 +85,8 @@ public sealed class ZooCfg
     public bool ExtendedTypesEnabled { get; private set; }
 
     public bool EnforceQuota { get; private set; }
+
+    public bool ReadOnlyModeEnabled { get; private set; }
 
     public bool AdminEnableServer { get; private set; } = true;
 
@@ -183,6 +185,7 @@ public sealed class ZooCfg
         o.SecureClientPortAddress = SecureClientPortAddress ?? ClientPortAddress;
         o.Tls = Tls;
         o.X509SuperUser = X509SuperUser;
+        o.ReadOnlyModeEnabled = ReadOnlyModeEnabled;
         o.Observer = PeerType == PeerType.Observer || GatewayOnly;
     }
 
@@ -341,6 +344,9 @@ public sealed class ZooCfg
                     break;
                 case "znode.container.maxNeverUsedIntervalMs":
                     ContainerMaxNeverUsedIntervalMs = Long(key, value, 0, long.MaxValue);
+                    break;
+                case "readonlymode.enabled":
+                    ReadOnlyModeEnabled = YesNo(key, value);
                     break;
                 case "enforceQuota" or "zookeeper.enforceQuota":
                     EnforceQuota = YesNo(key, value);

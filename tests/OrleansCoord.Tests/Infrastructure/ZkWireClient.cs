@@ -47,10 +47,10 @@ public sealed class ZkWireClient : IAsyncDisposable
         return new ZkWireClient(tcp);
     }
 
-    public static async Task<ZkWireClient> ConnectAsync(int port, int timeoutMs = 10000, long sessionId = 0, byte[]? passwd = null, long lastZxidSeen = 0)
+    public static async Task<ZkWireClient> ConnectAsync(int port, int timeoutMs = 10000, long sessionId = 0, byte[]? passwd = null, long lastZxidSeen = 0, bool readOnly = false)
     {
         var client = await OpenAsync(port);
-        await client.SendFrameAsync(w => new ConnectRequest(0, lastZxidSeen, timeoutMs, sessionId, passwd ?? new byte[16], false, true).Write(w));
+        await client.SendFrameAsync(w => new ConnectRequest(0, lastZxidSeen, timeoutMs, sessionId, passwd ?? new byte[16], readOnly, true).Write(w));
         var response = await client.ReadConnectResponseAsync();
         if (response is null)
         {
