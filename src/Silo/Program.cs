@@ -109,6 +109,10 @@ catch (Exception ex) when (ex is not OperationCanceledException)
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "";
 var port = new Uri(address).Port;
 
+// /zookeeper/config lists where clients reach this gateway: its address, or the advertised one when it listens on all.
+var clientHost = cfg.ClientPortAddress.Equals(IPAddress.Any) || cfg.ClientPortAddress.Equals(IPAddress.IPv6Any) ? cfg.AdvertisedAddress : cfg.ClientPortAddress;
+app.Services.GetRequiredService<GatewayServer>().ClientEndpoint = $"{clientHost}:{port}";
+
 // Tests and scripts wait for the serving line, which also gives the port when clientPort is 0; the AdminServer's
 // address comes first, so that it is known by then.
 var mode = cfg.GatewayOnly ? $"gateway of cluster {cfg.ClusterId}"

@@ -332,7 +332,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         await _subscribing.WaitAsync();
         try
         {
-            var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId, !_allChangesWatchers.IsEmpty);
+            var subscription = await QuorumLog.Subscribe(_observerReference!, Registration(allChanges: !_allChangesWatchers.IsEmpty));
             GatewayId = subscription.GatewayId;
             OnSubscribed(subscription);
         }
@@ -358,7 +358,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
             // The grain starts sending changes with the batch after this call; publications taken in after it
             // (under the lock, from the watermark on) therefore all carry them.
-            var subscription = await QuorumLog.Subscribe(_observerReference!, GatewayId, allChanges: true);
+            var subscription = await QuorumLog.Subscribe(_observerReference!, Registration(allChanges: true));
             OnSubscribed(subscription);
             lock (_publicationLock)
             {
@@ -372,6 +372,11 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             _subscribing.Release();
         }
     }
+
+    /// <summary>The client endpoint (host:port) this gateway serves, once bound; listed in /zookeeper/config in a cluster.</summary>
+    public string? ClientEndpoint { get; set; }
+
+    private GatewayRegistration Registration(bool allChanges) => new(GatewayId, allChanges, ClientEndpoint, Options.Observer);
 
     /// <summary>Whether the connection holds a persistent recursive watch on "/".</summary>
     public bool WatchesAllChanges(ClientConnection connection) => _allChangesWatchers.ContainsKey(connection.ConnectionId);

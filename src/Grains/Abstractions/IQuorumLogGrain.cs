@@ -11,9 +11,10 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
 {
     /// <summary>
     /// Registers a gateway for publications, with every change's data event when it asks for all changes (it holds
-    /// persistent recursive watches on "/"); returns its gateway id, the current watermark and where the grain runs.
+    /// persistent recursive watches on "/"), and notes the client endpoint it serves for /zookeeper/config; returns
+    /// its gateway id, the current watermark and where the grain runs.
     /// </summary>
-    Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId, bool allChanges = false);
+    Task<Subscription> Subscribe(IGatewayObserver observer, GatewayRegistration registration);
 
     /// <summary>The keys of the subtree grains that hold nodes, the root's first.</summary>
     Task<string[]> GetSubtreeKeys();
@@ -56,6 +57,17 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>Every live session with its expiry time and ephemeral nodes, for dump.</summary>
     Task<SessionDump[]> DumpSessions();
 }
+
+/// <summary>
+/// What a gateway tells the quorum-log grain each time it subscribes: its id (0 for a new gateway), whether it wants
+/// every change, the client endpoint it serves (host:port, null until bound), and whether its silo is an observer.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record GatewayRegistration(
+    [property: Id(0)] int GatewayId,
+    [property: Id(1)] bool AllChanges,
+    [property: Id(2)] string? ClientEndpoint,
+    [property: Id(3)] bool Observer);
 
 /// <summary>A live session as dump shows it: when it expires (Unix ms) unless renewed, and its ephemeral nodes.</summary>
 [GenerateSerializer, Immutable]

@@ -27,6 +27,9 @@ public sealed class CoordinationOptions
     /// <summary>enforceQuota (zookeeper.enforceQuota): hard quota limits refuse writes with QUOTAEXCEEDED.</summary>
     public bool EnforceQuota { get; set; }
 
+    /// <summary>False in a cluster (PostgreSQL storage), where /zookeeper/config lists the silos' client endpoints.</summary>
+    public bool Standalone { get; set; } = true;
+
     /// <summary>snapCount: txns logged between snapshots.</summary>
     public int SnapCount { get; set; } = 100000;
 

@@ -23,6 +23,10 @@ public sealed partial class QuorumLogGrain(
 
     // Gateways that hold persistent recursive watches on "/", which span every subtree: they get every change.
     private readonly HashSet<int> _feedGateways = [];
+
+    // The client endpoints of the gateways publications reach, which /zookeeper/config lists in a cluster.
+    private readonly SortedDictionary<int, (string Endpoint, bool Observer, long SeenAt)> _clientEndpoints = [];
+    private bool _configChanged;
     private MetadataIndex _index = null!;
     private SessionTracker _sessions = null!;
     private TxnValidator _validator = null!;
@@ -77,14 +81,23 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    public Task<Subscription> Subscribe(IGatewayObserver observer, int gatewayId, bool allChanges)
+    public Task<Subscription> Subscribe(IGatewayObserver observer, GatewayRegistration registration)
     {
+        var gatewayId = registration.GatewayId;
         if (gatewayId <= 0)
         {
             gatewayId = ++_nextGatewayId;
         }
 
-        if (allChanges)
+        if (registration.ClientEndpoint is { } endpoint && !_options.Standalone)
+        {
+            // Gateways subscribe again every half tick: that is their heartbeat here.
+            var known = _clientEndpoints.TryGetValue(gatewayId, out var entry);
+            _configChanged |= !known || entry.Endpoint != endpoint || entry.Observer != registration.Observer;
+            _clientEndpoints[gatewayId] = (endpoint, registration.Observer, Environment.TickCount64);
+        }
+
+        if (registration.AllChanges)
         {
             _feedGateways.Add(gatewayId);
         }
@@ -223,6 +236,22 @@ public sealed partial class QuorumLogGrain(
             return;
         }
 
+        // A gateway silent for several ticks has gone with its silo, publications or not.
+        var silentSince = Environment.TickCount64 - Math.Max(3000, 3L * _options.TickTime);
+        foreach (var (id, entry) in _clientEndpoints.ToList())
+        {
+            if (entry.SeenAt < silentSince)
+            {
+                _clientEndpoints.Remove(id);
+                _configChanged = true;
+            }
+        }
+
+        if (_configChanged)
+        {
+            await WriteConfigAsync();
+        }
+
         var expired = _sessions.FindExpired(Now());
         if (expired.Count == 0)
         {
@@ -237,6 +266,25 @@ public sealed partial class QuorumLogGrain(
         }
 
         await Submit(batch);
+    }
+
+    /// <summary>
+    /// Lists the gateways' client endpoints in /zookeeper/config, in ZooKeeper's dynamic-config format, through the log
+    /// (so every silo reads it and watches on it fire). Curator's EnsembleTracker makes its connect string from it,
+    /// so it holds only gateways that publications reach. The quorum and election ports, which no silo has, are 0.
+    /// </summary>
+    private async Task WriteConfigAsync()
+    {
+        _configChanged = false;
+        var lines = new System.Text.StringBuilder();
+        foreach (var (id, (endpoint, observer, _)) in _clientEndpoints)
+        {
+            var host = endpoint[..endpoint.LastIndexOf(':')];
+            lines.Append("server.").Append(id).Append('=').Append(host).Append(":0:0:")
+                 .Append(observer ? "observer" : "participant").Append(';').Append(endpoint).Append('\n');
+        }
+
+        await Submit([new WriteRequest(0, 0, OpCode.Reconfig, System.Text.Encoding.UTF8.GetBytes(lines.ToString()), [])]);
     }
 
     /// <summary>
@@ -629,6 +677,7 @@ public sealed partial class QuorumLogGrain(
                 // A gateway that cannot take publications has gone; it subscribes again when it is back.
                 LogGatewayDropped(logger, ex, id);
                 _gateways.Remove(id);
+                _configChanged |= _clientEndpoints.Remove(id);
             }
         }
     }

@@ -88,6 +88,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
                 OpCode.CloseSession => PrepareCloseSession(request.SessionId, zxid),
                 OpCode.SetAcl => PrepareSetAcl(request, zxid, writer),
                 OpCode.DeleteContainer => PrepareDeleteContainer(request, zxid),
+                OpCode.Reconfig when request.SessionId == 0 => PrepareConfig(request, zxid, time),
                 _ => PrepareSingle(request, zxid, time, writer),
             };
         }
@@ -454,6 +455,20 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         Delete(path, node, zxid);
+        return ErrorCode.Ok;
+    }
+
+    /// <summary>
+    /// The server's own rewrite of /zookeeper/config (session 0; clients' reconfig never gets here): the servers' lines
+    /// and the version line ZooKeeper ends it with, the txn's zxid in hex. The node's ACL, read-only to all, is not asked.
+    /// </summary>
+    private ErrorCode PrepareConfig(WriteRequest request, long zxid, long time)
+    {
+        var node = _overlay.Get(BuiltInNodes.Config)!;
+        var data = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(request.Body) + "version=" + zxid.ToString("x", CultureInfo.InvariantCulture));
+        var stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = data.Length };
+        _overlay.Set(BuiltInNodes.Config, node with { Stat = stat });
+        _changes.Add(new TreeChange(TreeChangeKind.SetData, BuiltInNodes.Config, stat, data));
         return ErrorCode.Ok;
     }
 

@@ -149,6 +149,7 @@ public sealed class ZooCfg
         o.ContainerMaxNeverUsedIntervalMs = ContainerMaxNeverUsedIntervalMs;
         o.ExtendedTypesEnabled = ExtendedTypesEnabled;
         o.EnforceQuota = EnforceQuota;
+        o.Standalone = !UsePostgres;
         o.SnapCount = SnapCount;
         o.SnapRetainCount = SnapRetainCount;
         o.PurgeIntervalHours = PurgeIntervalHours;

@@ -127,6 +127,48 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         }
     }
 
+    /// <summary>
+    /// /zookeeper/config lists, in ZooKeeper's format, the client port of every silo and gateway process that serves, and
+    /// drops one that stopped answering, so that Curator's EnsembleTracker never hands clients a port nobody answers on.
+    /// </summary>
+    [Fact]
+    public async Task Zookeeper_config_lists_the_client_ports_that_serve()
+    {
+        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "configured"];
+        await using var silo = await SiloProcess.StartAsync(args);
+        await using var gateway = await SiloProcess.StartAsync([.. args, "--orleans.role", "gateway"]);
+        await using var client = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
+        var config = await ConfigListingAsync(client, [$"127.0.0.1:{silo.Port}", $"127.0.0.1:{gateway.Port}"]);
+        Assert.Matches(@"^server\.\d+=127\.0\.0\.1:0:0:participant;127\.0\.0\.1:\d+\nserver\.\d+=127\.0\.0\.1:0:0:observer;127\.0\.0\.1:\d+\nversion=[0-9a-f]+$", config);
+
+        await gateway.KillAsync();
+        await ConfigListingAsync(client, [$"127.0.0.1:{silo.Port}"]);
+    }
+
+    /// <summary>
+    /// Reads /zookeeper/config until it lists exactly these client endpoints (bounded); returns its text. Each read sets
+    /// a watch, and the next read follows its event.
+    /// </summary>
+    private static async Task<string> ConfigListingAsync(ZkWireClient client, string[] endpoints)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var (header, body) = await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/zookeeper/config", true).Write(w));
+            Assert.Equal(ErrorCode.Ok, header.Err);
+            var text = Encoding.UTF8.GetString(ZkWireClient.Decode(body, GetDataResponse.Read).Data ?? []);
+            var listed = text.Split('\n').Where(l => l.StartsWith("server.", StringComparison.Ordinal)).Select(l => l[(l.IndexOf(';') + 1)..]);
+            if (listed.Order(StringComparer.Ordinal).SequenceEqual(endpoints.Order(StringComparer.Ordinal)))
+            {
+                return text;
+            }
+
+            var changed = client.Events.Reader.ReadAsync().AsTask();
+            var left = deadline - DateTime.UtcNow;
+            Assert.True(left > TimeSpan.Zero && await Task.WhenAny(changed, Task.Delay(left)) == changed, $"/zookeeper/config still lists: {text}, not {string.Join(" ", endpoints)}");
+        }
+    }
+
     private static async Task<string> ModeAsync(SiloProcess silo)
     {
         // A silo that cannot reach the quorum-log grain answers without a Mode line, as ZooKeeper does when it is
