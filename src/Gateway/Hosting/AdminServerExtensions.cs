@@ -9,7 +9,10 @@ using OrleansCoord.Gateway.Admin;
 
 namespace OrleansCoord.Gateway.Hosting;
 
-/// <summary>ZooKeeper's AdminServer: its commands as JSON over HTTP on admin.serverPort, under admin.commandURL.</summary>
+/// <summary>
+/// ZooKeeper's AdminServer: its commands as JSON over HTTP on admin.serverPort, under admin.commandURL; and the health
+/// endpoints /health/live and /health/ready beside them.
+/// </summary>
 public static class AdminServerExtensions
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -42,6 +45,14 @@ public static class AdminServerExtensions
         });
         routes.MapGet(root + "/{name}", async (string name, GatewayServer server) =>
             Results.Content((await AdminCommands.RunAsync(name, server)).ToJsonString(Indented), "application/json"));
+
+        // For process supervisors and Kubernetes probes: live while the process serves HTTP at all; ready while this
+        // gateway receives publications and either writes can be ordered or it knowingly serves read-only sessions.
+        routes.MapGet("/health/live", () => Results.Text("live\n"));
+        routes.MapGet("/health/ready", (GatewayServer server) =>
+            server.Ready.IsCompletedSuccessfully && (!server.ReadOnly || server.Options.ReadOnlyModeEnabled)
+                ? Results.Text(server.ReadOnly ? "ready, read-only\n" : "ready\n")
+                : Results.Text("not ready: writes cannot be ordered\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         return routes;
     }
 }

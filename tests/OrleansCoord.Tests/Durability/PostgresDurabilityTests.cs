@@ -38,11 +38,17 @@ public sealed class PostgresDurabilityTests(PostgresFixture fixture, ITestOutput
         var (watchHeader, _) = await watcher.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/pg", true).Write(w));
         Assert.Equal(ErrorCode.Ok, watchHeader.Err);
 
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{silo.AdminPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
         await fixture.Server.KillAsync();
         try
         {
             var (refused, _) = await client.CreateAsync("/pg/during", [2]);
             Assert.Equal(ErrorCode.SystemError, refused.Err);
+
+            // Without read-only mode, a gateway whose writes cannot be ordered is not ready; it stays live.
+            await HttpStatusAsync(http, "/health/ready", System.Net.HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
             var (read, body) = await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/pg", false).Write(w));
             Assert.Equal(ErrorCode.Ok, read.Err);
             Assert.Equal([1], ZkWireClient.Decode(body, GetDataResponse.Read).Data);
@@ -64,6 +70,7 @@ public sealed class PostgresDurabilityTests(PostgresFixture fixture, ITestOutput
         while (header.Err != ErrorCode.Ok && DateTime.UtcNow - started < TimeSpan.FromSeconds(60));
 
         Assert.Equal(ErrorCode.Ok, header.Err);
+        await HttpStatusAsync(http, "/health/ready", System.Net.HttpStatusCode.OK);
         output.WriteLine($"writes resumed after {attempts} attempts, {(DateTime.UtcNow - started).TotalMilliseconds:F0} ms after PostgreSQL was back");
 
         // The session and the watch set before the outage both survived it.
@@ -71,5 +78,18 @@ public sealed class PostgresDurabilityTests(PostgresFixture fixture, ITestOutput
         Assert.Equal((EventType.NodeDataChanged, "/pg"), (e.Type, e.Path));
         var (missing, _) = await client.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/pg/during", false).Write(w));
         Assert.Equal(ErrorCode.NoNode, missing.Err);
+    }
+
+    /// <summary>Asks until the endpoint answers with the status, within a bound: the gateway checks once a tick.</summary>
+    private static async Task HttpStatusAsync(HttpClient http, string path, System.Net.HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        System.Net.HttpStatusCode status;
+        while ((status = (await http.GetAsync(path)).StatusCode) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(expected, status);
     }
 }

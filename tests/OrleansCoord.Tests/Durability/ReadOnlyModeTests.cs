@@ -28,6 +28,10 @@ public sealed class ReadOnlyModeTests(PostgresFixture fixture) : IClassFixture<P
                 Assert.Equal(ErrorCode.SystemError, (await writer.CreateAsync("/ro/refused", [])).Header.Err);
                 await WaitForAsync(silo.Port, "ro");
 
+                // Knowingly read-only is ready: it serves the clients that allow it.
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{silo.AdminPort}"), Timeout = TimeSpan.FromSeconds(30) };
+                Assert.Equal("ready, read-only\n", await http.GetStringAsync("/health/ready"));
+
                 await using var reader = await ZkWireClient.ConnectAsync(silo.Port, readOnly: true);
                 Assert.True(reader.Session!.ReadOnly);
                 var (read, body) = await reader.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/ro", false).Write(w));
