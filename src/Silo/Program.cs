@@ -30,6 +30,9 @@ builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+
+// Category filters match by prefix, so "Orleans" alone would also quiet this server's own OrleansCoord.* logs.
+builder.Logging.AddFilter("OrleansCoord", LogLevel.Information);
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.Logging.AddFilter("Polly", LogLevel.Warning);
 

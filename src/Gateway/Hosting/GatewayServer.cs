@@ -7,6 +7,7 @@ using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Gateway.Session;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Hosting;
+using OrleansCoord.Grains.Security;
 
 namespace OrleansCoord.Gateway.Hosting;
 
@@ -38,10 +39,12 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         IOptions<GatewayOptions> options,
         IOptions<CoordinationOptions> coordination,
         ILogger<GatewayServer> logger,
+        AuditLog audit,
         ILocalSiloDetails? localSilo = null)
     {
         _localSilo = localSilo?.SiloAddress;
         SuperDigest = coordination.Value.SuperDigest;
+        Audit = coordination.Value.AuditEnabled ? audit : null;
         _grains = grains;
         _logger = logger;
         Options = options.Value;
@@ -50,6 +53,9 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     }
 
     public GatewayOptions Options { get; }
+
+    /// <summary>The audit log, when audit.enable is set.</summary>
+    public AuditLog? Audit { get; }
 
     /// <summary>The digest id that makes a session the super user, if configured.</summary>
     public string? SuperDigest { get; }
@@ -139,11 +145,13 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     {
         await SubscribeAsync();
         _ready.TrySetResult();
+        Audit?.ServerStart();
         _background = Task.Run(() => ReportActivityAsync(_stopping.Token), CancellationToken.None);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        Audit?.ServerStop();
         await _stopping.CancelAsync();
         foreach (var connection in Connections.Values)
         {

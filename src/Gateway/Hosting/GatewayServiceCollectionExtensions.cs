@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansCoord.Grains.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting;
@@ -13,6 +15,7 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<GatewayOptions>().Configure(configure);
         services.AddSingleton<GatewayServer>();
+        services.TryAddSingleton<AuditLog>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
         return services;
     }

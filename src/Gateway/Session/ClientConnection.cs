@@ -396,6 +396,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             try
             {
                 var result = await write;
+                server.Audit?.Write(SessionId, _authIds, RemoteAddress, header.Type, body, result.Err);
                 return new Reply(result.Zxid, result.Err, result.Body);
             }
             catch (WriteOutcomeUnknownException)

@@ -30,6 +30,9 @@ public sealed class CoordinationOptions
     /// <summary>False in a cluster (PostgreSQL storage), where /zookeeper/config lists the silos' client endpoints.</summary>
     public bool Standalone { get; set; } = true;
 
+    /// <summary>audit.enable (zookeeper.audit.enable): write the audit log (logger category OrleansCoord.Grains.Security.AuditLog).</summary>
+    public bool AuditEnabled { get; set; }
+
     /// <summary>snapCount: txns logged between snapshots.</summary>
     public int SnapCount { get; set; } = 100000;
 

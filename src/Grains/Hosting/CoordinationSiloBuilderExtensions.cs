@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansCoord.Grains.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Placement;
@@ -18,6 +20,7 @@ public static class CoordinationSiloBuilderExtensions
     {
         builder.UseSiloMetadata(new Dictionary<string, string> { [ParticipantsOnlyPlacementFilterDirector.PeerTypeKey] = peerType.ToString() });
         builder.Services.AddPlacementFilter<ParticipantsOnlyPlacementFilter, ParticipantsOnlyPlacementFilterDirector>(ServiceLifetime.Singleton);
+        builder.Services.TryAddSingleton<AuditLog>();
         builder.Services.AddOptions<CoordinationOptions>()
             .Configure(o => configure?.Invoke(o))
             .Validate(o => o.SnapCount >= 2, "snapCount must be at least 2")

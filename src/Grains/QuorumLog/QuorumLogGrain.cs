@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Hosting;
+using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Grains.Tree;
 using OrleansCoord.Protocol;
@@ -14,7 +15,8 @@ public sealed partial class QuorumLogGrain(
     ITxnLog log,
     ISnapshotStore snapshots,
     IOptions<CoordinationOptions> options,
-    ILogger<QuorumLogGrain> logger) : Grain, IQuorumLogGrain
+    ILogger<QuorumLogGrain> logger,
+    AuditLog audit) : Grain, IQuorumLogGrain
 {
     private const int MaxMissedEvents = 100_000;
 
@@ -365,6 +367,14 @@ public sealed partial class QuorumLogGrain(
             }
 
             throw;
+        }
+
+        if (_options.AuditEnabled)
+        {
+            foreach (var txn in txns.Where(static t => t.Type == OpCode.CloseSession))
+            {
+                audit.EphemeralsDeleted(txn.SessionId, [.. txn.Changes.Where(static c => c.Kind == TreeChangeKind.Delete).Select(static c => c.Path)]);
+            }
         }
 
         var perGrain = new Dictionary<string, List<ApplyItem>>(StringComparer.Ordinal);

@@ -27,7 +27,7 @@ public sealed class ZooCfg
         "metricsProvider.httpPort", "electionAlg", "serverCnxnFactory", "authProvider.x509",
         "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.hostnameVerification",
         "localSessionsEnabled", "localSessionsUpgradingEnabled",
-        "audit.enable", "digest.enabled",
+        "digest.enabled",
         "clientPortListenBacklog", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount", "quorumListenOnAllIPs",
     };
 
@@ -43,7 +43,7 @@ public sealed class ZooCfg
         "admin.serverAddress", "admin.commandURL", "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location",
         "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
-        "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled",
+        "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -87,6 +87,8 @@ public sealed class ZooCfg
     public bool EnforceQuota { get; private set; }
 
     public bool ReadOnlyModeEnabled { get; private set; }
+
+    public bool AuditEnabled { get; private set; }
 
     public bool AdminEnableServer { get; private set; } = true;
 
@@ -150,6 +152,7 @@ public sealed class ZooCfg
         o.ExtendedTypesEnabled = ExtendedTypesEnabled;
         o.EnforceQuota = EnforceQuota;
         o.Standalone = !UsePostgres;
+        o.AuditEnabled = AuditEnabled;
         o.SnapCount = SnapCount;
         o.SnapRetainCount = SnapRetainCount;
         o.PurgeIntervalHours = PurgeIntervalHours;
@@ -345,6 +348,9 @@ public sealed class ZooCfg
                     break;
                 case "znode.container.maxNeverUsedIntervalMs":
                     ContainerMaxNeverUsedIntervalMs = Long(key, value, 0, long.MaxValue);
+                    break;
+                case "audit.enable" or "zookeeper.audit.enable":
+                    AuditEnabled = YesNo(key, value);
                     break;
                 case "readonlymode.enabled":
                     ReadOnlyModeEnabled = YesNo(key, value);
