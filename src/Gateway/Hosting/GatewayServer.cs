@@ -27,6 +27,9 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     // Subscribe calls one at a time, so that the grain sees the latest wish for all changes last.
     private readonly SemaphoreSlim _subscribing = new(1, 1);
 
+    // 1 while a check of whether writes can be ordered is under way.
+    private int _checkingWrites;
+
     // Connections with a persistent recursive watch on "/", by connection id, with the zxid after which it sees changes.
     private readonly ConcurrentDictionary<long, (ClientConnection Connection, long From)> _allChangesWatchers = new();
     private IGatewayObserver? _observerReference;
@@ -446,7 +449,11 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
                 LogReportFailed(_logger, ex);
             }
 
-            await CheckWritesAsync();
+            // Apart from the loop, so that a slow answer never delays the sessions' activity reports.
+            if (Interlocked.CompareExchange(ref _checkingWrites, 1, 0) == 0)
+            {
+                _ = CheckWritesAsync();
+            }
         }
     }
 
@@ -471,6 +478,10 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         {
             // No answer in a tick: the grain's silo is gone or storage hangs.
             ReadOnly = true;
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingWrites, 0);
         }
     }
 

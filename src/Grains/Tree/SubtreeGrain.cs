@@ -193,20 +193,18 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
         // Persistent watches stay armed. ZooKeeper fires nothing for what they missed; the events are hints, so
         // telling what changed meanwhile only closes a gap.
-        var missed = new List<WatchEvent>();
         foreach (var path in paths.Persistent)
         {
             _tree.Watches.AddPersistentWatch(path, watcher);
-            _tree.ChangesSince(path, recursive: false, relativeZxid, long.MaxValue, watcher, missed);
+            _tree.ChangesSince(path, recursive: false, relativeZxid, long.MaxValue, watcher, fired);
         }
 
         foreach (var path in paths.Recursive)
         {
             _tree.Watches.AddRecursiveWatch(path, watcher);
-            _tree.ChangesSince(path, recursive: true, relativeZxid, long.MaxValue, watcher, missed);
+            _tree.ChangesSince(path, recursive: true, relativeZxid, long.MaxValue, watcher, fired);
         }
 
-        fired.AddRange(missed);
         return Task.FromResult(new SetWatchesResult([.. fired], _incarnation));
 
         void Rearm(string path, EventType? missed, Action<string, Watcher> add)
