@@ -3,6 +3,7 @@ using OrleansCoord.Grains.Tree;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansCoord.Gateway.Admin;
 using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Gateway.Session;
 using OrleansCoord.Grains.Abstractions;
@@ -53,7 +54,14 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         Options = options.Value;
         Batcher = new WriteBatcher(() => QuorumLog, Watermark);
         _subtreeKeys = _subtrees.GetAlternateLookup<ReadOnlySpan<char>>();
+        Metrics = new GatewayMetrics(this);
     }
+
+    /// <summary>The gateway's metrics (meter OrleansCoord.Gateway), which /metrics exposes.</summary>
+    public GatewayMetrics Metrics { get; }
+
+    /// <summary>The quorum-log grain's counts as of the last check, for metrics; null before the first.</summary>
+    public ServerSummary? LastSummary { get; private set; }
 
     public GatewayOptions Options { get; }
 
@@ -472,7 +480,17 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         {
             // Once read-only, each check tries storage again, so that writes come back without waiting for a client's.
             var check = ReadOnly ? QuorumLog.TryRepair() : QuorumLog.CanOrderWrites();
-            ReadOnly = !await check.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Options.TickTime)));
+            var wait = TimeSpan.FromMilliseconds(Math.Max(1000, Options.TickTime));
+            ReadOnly = !await check.WaitAsync(wait);
+            if (!ReadOnly)
+            {
+                // Counts for the metrics; a late or failed answer under load only leaves them a tick older.
+                var summary = QuorumLog.GetSummary();
+                if (await Task.WhenAny(summary, Task.Delay(wait)) == summary && summary.IsCompletedSuccessfully)
+                {
+                    LastSummary = summary.Result;
+                }
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -489,6 +507,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     {
         _stopping.Dispose();
         _subscribing.Dispose();
+        Metrics.Dispose();
     }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Waiting for the quorum-log grain (attempt {Attempt})")]

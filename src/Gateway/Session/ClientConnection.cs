@@ -51,7 +51,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     public string RemoteEndPoint { get; } = context.RemoteEndPoint?.ToString() ?? "unknown";
 
-    public SessionOutput Output { get; } = new(server.Watermark, server.Stats);
+    public SessionOutput Output { get; } = new(server.Watermark, server.Stats, server.Metrics);
 
     /// <summary>The subtree grains in which this connection has set watches.</summary>
     public ICollection<string> WatchedSubtrees => _watchedSubtrees.Keys;
@@ -328,27 +328,27 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             switch (header.Type)
             {
                 case OpCode.Ping:
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)));
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)));
                     break;
                 case OpCode.Auth:
                     HandleAuth(header.Xid, body);
                     break;
                 case OpCode.CloseSession when _readOnlySession:
                     _closeRequested = true;
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)), closeAfter: true);
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok)), closeAfter: true);
                     break;
                 case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer
                     or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync or OpCode.Reconfig when _readOnlySession:
                     // ReadOnlyRequestProcessor: every write of a read-only session.
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.NotReadOnly)));
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.NotReadOnly)));
                     break;
                 case OpCode.CloseSession:
                     _closeRequested = true;
-                    Output.Enqueue(header.Xid, SubmitWrite(header, body), closeAfter: true);
+                    Output.Enqueue(header, SubmitWrite(header, body), closeAfter: true);
                     break;
                 case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete
                     or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
-                    Output.Enqueue(header.Xid, SubmitWrite(header, body));
+                    Output.Enqueue(header, SubmitWrite(header, body));
                     break;
                 case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
                     or OpCode.GetAllChildrenNumber or OpCode.CheckWatches or OpCode.RemoveWatches:
@@ -367,21 +367,21 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     await SetWatchesAsync(header, body);
                     break;
                 case OpCode.WhoAmI:
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok, Encode(WhoAmI))));
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Ok, Encode(WhoAmI))));
                     break;
                 case OpCode.Reconfig:
                     // Membership belongs to Orleans; ZooKeeper answers the same when reconfigEnabled=false.
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.ReconfigDisabled)));
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.ReconfigDisabled)));
                     break;
                 default:
                     // Unknown opcodes, and check (13) outside multi, get UNIMPLEMENTED; the connection stays up.
-                    Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Unimplemented)));
+                    Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.Unimplemented)));
                     break;
             }
         }
         catch (JuteException)
         {
-            Output.Enqueue(header.Xid, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError)));
+            Output.Enqueue(header, Task.FromResult(new Reply(server.Watermark.Value, ErrorCode.MarshallingError)));
         }
     }
 
@@ -434,7 +434,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     private async Task AnswerAsync(RequestHeader header, Func<Task<Reply>> answer)
     {
         var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Output.Enqueue(header.Xid, reply.Task);
+        Output.Enqueue(header, reply.Task);
         try
         {
             reply.SetResult(await answer());
@@ -707,14 +707,14 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                 ? [.. _authIds, new Id(AuthenticationProviders.Digest, id), new Id(AuthenticationProviders.Super, string.Empty)]
                 : [.. _authIds, new Id(AuthenticationProviders.Digest, id)];
 
-            Output.Enqueue(xid, Task.FromResult(new Reply(0, ErrorCode.Ok)));
+            Output.Enqueue(new RequestHeader(xid, OpCode.Auth), Task.FromResult(new Reply(0, ErrorCode.Ok)));
             return;
         }
 
         // An unknown scheme or malformed credentials: AUTHFAILED, then the server closes the connection.
         LogAuthFailed(logger, RemoteEndPoint, packet.Scheme);
         _closeRequested = true;
-        Output.Enqueue(xid, Task.FromResult(new Reply(0, ErrorCode.AuthFailed)), closeAfter: true);
+        Output.Enqueue(new RequestHeader(xid, OpCode.Auth), Task.FromResult(new Reply(0, ErrorCode.AuthFailed)), closeAfter: true);
     }
 
     private void WhoAmI(JuteWriter writer) =>

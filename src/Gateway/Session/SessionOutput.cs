@@ -16,7 +16,7 @@ public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = nul
 /// Writes one connection's replies in request order and its watch events in zxid order, so that every event
 /// reaches the client before any reply that reflects its change (DESIGN.md, guarantee 4).
 /// </summary>
-public sealed class SessionOutput(Watermark watermark, RequestStats server)
+public sealed class SessionOutput(Watermark watermark, RequestStats server, Admin.GatewayMetrics? metrics = null)
 {
     private int _queued;
 
@@ -26,23 +26,23 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server)
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<WatchEvent> _events = new();
 
-    private readonly record struct Item(int Xid, Task<Reply>? Reply, long Zxid, bool CloseAfter, long ReceivedAt);
+    private readonly record struct Item(RequestHeader Request, Task<Reply>? Reply, long Zxid, bool CloseAfter, long ReceivedAt);
 
     /// <summary>Replies waiting to be written.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Takes a reply slot in request order, as the request arrives; the reply is written when its task completes.</summary>
-    public void Enqueue(int xid, Task<Reply> reply, bool closeAfter = false)
+    public void Enqueue(RequestHeader request, Task<Reply> reply, bool closeAfter = false)
     {
         Interlocked.Increment(ref _queued);
-        _items.Writer.TryWrite(new Item(xid, reply, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _items.Writer.TryWrite(new Item(request, reply, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
     public void PostEvent(WatchEvent e) => _events.Enqueue(e);
 
     /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
-    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(0, null, zxid, false, 0));
+    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(default, null, zxid, false, 0));
 
     public void Complete() => _items.Writer.TryComplete();
 
@@ -84,9 +84,10 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server)
                     }
                 }
 
-                WriteReply(output, item.Xid, reply);
+                WriteReply(output, item.Request.Xid, reply);
                 server.RecordReply(item.ReceivedAt);
                 Stats.RecordReply(item.ReceivedAt);
+                metrics?.RecordLatency(item.Request.Type, System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedAt).TotalMilliseconds);
                 if (item.CloseAfter)
                 {
                     await output.FlushAsync(cancellationToken);
