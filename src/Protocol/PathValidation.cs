@@ -82,5 +82,10 @@ public static class PathValidation
     /// <summary>The last component of an absolute path.</summary>
     public static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
 
+    /// <summary>Whether a path is the ancestor itself or lies below it ("/" is above every path).</summary>
+    public static bool IsAtOrBelow(string path, string ancestor) =>
+        ancestor == "/"
+        || (path.StartsWith(ancestor, StringComparison.Ordinal) && (path.Length == ancestor.Length || path[ancestor.Length] == '/'));
+
     public static string Combine(string parent, string name) => parent == "/" ? "/" + name : parent + "/" + name;
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Abstractions;
@@ -23,11 +22,7 @@ public static class AdminCommands
         new(["configuration", "conf", "config"], static s => Task.FromResult(Configuration(s))),
         new(["connection_stat_reset", "crst"], static s =>
         {
-            foreach (var connection in s.Connections.Values)
-            {
-                connection.Output.Stats.Reset();
-            }
-
+            s.ResetConnectionStats();
             return Task.FromResult(new JsonObject());
         }),
         new(["connections", "cons"], static s => Task.FromResult(new JsonObject { ["connections"] = Connections(s, brief: false), ["secure_connections"] = new JsonArray() })),
@@ -159,10 +154,9 @@ public static class AdminCommands
     private static async Task<JsonObject> DumpAsync(GatewayServer server)
     {
         var sessions = await server.QuorumLog.DumpSessions();
-        var tick = Math.Max(1, server.Options.TickTime);
         return new JsonObject
         {
-            ["expiry_time_to_session_ids"] = Grouped(sessions, s => Id(((s.ExpiresAtMs / tick) + 1) * tick), s => JsonValue.Create(s.SessionId)),
+            ["expiry_time_to_session_ids"] = Grouped(sessions, s => Id(FourLetterWordHandler.ExpiryTick(s, server.Options.TickTime)), s => JsonValue.Create(s.SessionId)),
             ["session_id_to_ephemeral_paths"] = Grouped(
                 sessions.Where(s => s.Ephemerals.Length > 0).SelectMany(s => s.Ephemerals.Select(path => (s.SessionId, Path: path))),
                 e => Id(e.SessionId),
@@ -170,16 +164,16 @@ public static class AdminCommands
         };
     }
 
-    private static JsonObject Environment() => new()
+    private static JsonObject Environment()
     {
-        ["zookeeper.version"] = FourLetterWordHandler.Version,
-        ["host.name"] = System.Environment.MachineName,
-        ["dotnet.version"] = RuntimeInformation.FrameworkDescription,
-        ["os.name"] = RuntimeInformation.OSDescription,
-        ["os.arch"] = RuntimeInformation.OSArchitecture.ToString(),
-        ["user.dir"] = System.Environment.CurrentDirectory,
-        ["os.memory.free"] = $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024}MB",
-    };
+        var environment = new JsonObject();
+        foreach (var (key, value) in FourLetterWordHandler.EnvironmentValues())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
 
     /// <summary>As ZooKeeper: only a server of an ensemble has a leader; the leader here is the silo of the quorum-log grain.</summary>
     private static JsonObject Leader(GatewayServer server) => server.Options.Standalone

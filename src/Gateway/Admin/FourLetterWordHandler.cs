@@ -49,11 +49,7 @@ public static class FourLetterWordHandler
                 server.Stats.Reset();
                 return "Server stats reset.\n";
             case "crst":
-                foreach (var connection in server.Connections.Values)
-                {
-                    connection.Output.Stats.Reset();
-                }
-
+                server.ResetConnectionStats();
                 return "Connection stats reset.\n";
             case "wchs":
                 return WatchSummary(await DataWatchesAsync(server));
@@ -131,8 +127,7 @@ public static class FourLetterWordHandler
     /// <summary>dump: sessions grouped by the tick they expire at, then each session's ephemerals, then connections.</summary>
     private static string Dump(GatewayServer server, SessionDump[] sessions)
     {
-        var tick = Math.Max(1, server.Options.TickTime);
-        var sets = sessions.GroupBy(s => ((s.ExpiresAtMs / tick) + 1) * tick).OrderBy(g => g.Key).ToList();
+        var sets = sessions.GroupBy(s => ExpiryTick(s, server.Options.TickTime)).OrderBy(g => g.Key).ToList();
         var sb = new StringBuilder("SessionTracker dump:\n");
         sb.Append("Session Sets (").Append(sets.Count).Append(")/(").Append(sessions.Length).Append("):\n");
         foreach (var set in sets)
@@ -264,12 +259,24 @@ public static class FourLetterWordHandler
     private static string Decimal(double value) => value.ToString("0.0###", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Environment() =>
-        "Environment:\n" +
-        $"zookeeper.version={Version}\n" +
-        $"host.name={System.Environment.MachineName}\n" +
-        $"dotnet.version={RuntimeInformation.FrameworkDescription}\n" +
-        $"os.name={RuntimeInformation.OSDescription}\n" +
-        $"os.arch={RuntimeInformation.OSArchitecture}\n" +
-        $"user.dir={System.Environment.CurrentDirectory}\n" +
-        $"os.memory.free={GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024}MB\n";
+        "Environment:\n" + string.Concat(EnvironmentValues().Select(static e => $"{e.Key}={e.Value}\n"));
+
+    /// <summary>What envi reports, by ZooKeeper's key; the AdminServer's environment gives the same as JSON.</summary>
+    internal static (string Key, string Value)[] EnvironmentValues() =>
+    [
+        ("zookeeper.version", Version),
+        ("host.name", System.Environment.MachineName),
+        ("dotnet.version", RuntimeInformation.FrameworkDescription),
+        ("os.name", RuntimeInformation.OSDescription),
+        ("os.arch", RuntimeInformation.OSArchitecture.ToString()),
+        ("user.dir", System.Environment.CurrentDirectory),
+        ("os.memory.free", $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024}MB"),
+    ];
+
+    /// <summary>The tick a session expires at, as ZooKeeper's session tracker buckets expiries (dump groups by it).</summary>
+    internal static long ExpiryTick(SessionDump session, int tickTime)
+    {
+        var tick = Math.Max(1, tickTime);
+        return ((session.ExpiresAtMs / tick) + 1) * tick;
+    }
 }

@@ -144,6 +144,15 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
 
     public ConcurrentDictionary<long, ClientConnection> Connections { get; } = new();
 
+    /// <summary>crst: every connection's packet counts and latencies start again.</summary>
+    public void ResetConnectionStats()
+    {
+        foreach (var connection in Connections.Values)
+        {
+            connection.Output.Stats.Reset();
+        }
+    }
+
     /// <summary>Sessions that sent anything since the last activity report.</summary>
     public ConcurrentDictionary<long, byte> ActiveSessions { get; } = new();
 

@@ -497,7 +497,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
 
         var result = await ReadSubtreeAsync(header.Type, path, watch, watcherType);
-        if (header.Type == OpCode.GetData && result.Err == ErrorCode.Ok && IsQuotaStatNode(path)
+        if (header.Type == OpCode.GetData && result.Err == ErrorCode.Ok && QuotaTracker.IsStatNode(path)
             && await server.QuorumLog.GetQuotaUsage(path) is { } usage)
         {
             // ZooKeeper keeps a quota's usage in its zookeeper_stats node's data, outside the log; here the
@@ -509,9 +509,6 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
         return new Reply(result.Zxid, result.Err, result.Body);
     });
-
-    private static bool IsQuotaStatNode(string path) =>
-        path.StartsWith(QuotaTracker.QuotaRoot + "/", StringComparison.Ordinal) && path.EndsWith("/" + QuotaTracker.StatNode, StringComparison.Ordinal);
 
     /// <summary>
     /// Records where this connection's watches in a subtree live. A grain seen in a new incarnation means the

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace OrleansCoord.Gateway.Session;
 
 /// <summary>
@@ -25,10 +23,10 @@ public sealed class RequestStats
 
     public void CountSent() => Interlocked.Increment(ref _sent);
 
-    /// <summary>Records a reply to a request that arrived at <paramref name="receivedAt"/> (a Stopwatch timestamp).</summary>
-    public void RecordReply(long receivedAt)
+    /// <summary>Records a reply that took <paramref name="elapsed"/> from its request's arrival.</summary>
+    public void RecordReply(TimeSpan elapsed)
     {
-        var ms = (long)Stopwatch.GetElapsedTime(receivedAt).TotalMilliseconds;
+        var ms = (long)elapsed.TotalMilliseconds;
         Interlocked.Increment(ref _replies);
         Interlocked.Add(ref _totalMs, ms);
         for (var min = Interlocked.Read(ref _minMs); ms < min; min = Interlocked.Read(ref _minMs))

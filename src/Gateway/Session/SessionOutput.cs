@@ -85,9 +85,10 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
                 }
 
                 WriteReply(output, item.Request.Xid, reply);
-                server.RecordReply(item.ReceivedAt);
-                Stats.RecordReply(item.ReceivedAt);
-                metrics?.RecordLatency(item.Request.Type, System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedAt).TotalMilliseconds);
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedAt);
+                server.RecordReply(elapsed);
+                Stats.RecordReply(elapsed);
+                metrics?.RecordLatency(item.Request.Type, elapsed.TotalMilliseconds);
                 if (item.CloseAfter)
                 {
                     await output.FlushAsync(cancellationToken);

@@ -13,9 +13,9 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// </summary>
 public sealed class QuotaTracker(bool enforce, Action<string> softLimitExceeded)
 {
-    public const string QuotaRoot = "/zookeeper/quota";
-    public const string LimitNode = "zookeeper_limits";
-    public const string StatNode = "zookeeper_stats";
+    private const string QuotaRoot = "/zookeeper/quota";
+    private const string LimitNode = "zookeeper_limits";
+    private const string StatNode = "zookeeper_stats";
 
     private readonly Dictionary<string, StatsTrack> _limits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Count, long Bytes)> _usage = new(StringComparer.Ordinal);
@@ -33,6 +33,9 @@ public sealed class QuotaTracker(bool enforce, Action<string> softLimitExceeded)
             }
         }
     }
+
+    /// <summary>Whether the path is a quota's zookeeper_stats node, whose text is the live usage.</summary>
+    public static bool IsStatNode(string path) => QuotaPathOf(path, StatNode) is not null;
 
     /// <summary>The current usage under a quota's path, as its zookeeper_stats node shows it; null when it has no quota.</summary>
     public StatsTrack? Usage(string statNodePath) =>
@@ -166,7 +169,7 @@ public sealed class QuotaTracker(bool enforce, Action<string> softLimitExceeded)
         long count = 0, bytes = 0;
         foreach (var (at, length) in nodes)
         {
-            if (at == path || (at.StartsWith(path, StringComparison.Ordinal) && at.Length > path.Length && at[path.Length] == '/'))
+            if (PathValidation.IsAtOrBelow(at, path))
             {
                 count++;
                 bytes += length;

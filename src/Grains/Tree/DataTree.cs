@@ -190,11 +190,11 @@ public sealed class DataTree
     /// The events a persistent watch on a path (recursive: on it and every node below) would have fired for changes
     /// after relativeZxid and up to upTo, as far as the current state and the deletion log tell: a node created
     /// since gives NodeCreated, one changed since NodeDataChanged, one deleted since NodeDeleted, and (not recursive)
-    /// a node whose children changed since NodeChildrenChanged. Oldest first, each tagged with its change's zxid.
+    /// a node whose children changed since NodeChildrenChanged; each tagged with its change's zxid, by which the
+    /// gateway orders what all subtrees report.
     /// </summary>
     public void ChangesSince(string path, bool recursive, long relativeZxid, long upTo, Watcher watcher, List<WatchEvent> missed)
     {
-        var start = missed.Count;
         void Add(long zxid, EventType type, string at)
         {
             if (zxid > relativeZxid && zxid <= upTo)
@@ -227,7 +227,7 @@ public sealed class DataTree
         {
             foreach (var (at, node) in _nodes)
             {
-                if (IsAtOrBelow(at, path))
+                if (PathValidation.IsAtOrBelow(at, path))
                 {
                     AddNode(at, node);
                 }
@@ -236,19 +236,10 @@ public sealed class DataTree
 
         foreach (var (at, zxid) in Deletions.After(relativeZxid))
         {
-            if (recursive ? IsAtOrBelow(at, path) : at == path)
+            if (recursive ? PathValidation.IsAtOrBelow(at, path) : at == path)
             {
                 Add(zxid, EventType.NodeDeleted, at);
             }
         }
-
-        missed.Sort(start, missed.Count - start, ByZxid);
     }
-
-    private static readonly Comparer<WatchEvent> ByZxid = Comparer<WatchEvent>.Create(static (a, b) =>
-        a.Zxid != b.Zxid ? a.Zxid.CompareTo(b.Zxid) : string.CompareOrdinal(a.Path, b.Path) is var byPath and not 0 ? byPath : a.Type.CompareTo(b.Type));
-
-    private static bool IsAtOrBelow(string path, string ancestor) =>
-        ancestor == "/"
-        || (path.StartsWith(ancestor, StringComparison.Ordinal) && (path.Length == ancestor.Length || path[ancestor.Length] == '/'));
 }

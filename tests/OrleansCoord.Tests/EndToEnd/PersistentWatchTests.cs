@@ -14,10 +14,7 @@ public sealed class PersistentWatchTests
     [Fact]
     public async Task Persistent_and_recursive_watches_fire_as_in_apache_zookeeper()
     {
-        await using var reference = await ReferenceZooKeeper.StartAsync();
-        var expected = await RunAsync(reference.Port);
-        await using var silo = await SiloProcess.StartAsync();
-        var actual = await RunAsync(silo.Port);
+        var (expected, actual) = await StepLogs.RunBothAsync([], [], RunAsync);
 
         // The scenario means something only if the reference shows the semantics it is about.
         Assert.Contains("create ROOT/r/a/b: Ok [NodeCreated ROOT/r/a/b]", expected);

@@ -11,14 +11,7 @@ public sealed class QuotaTests
     [Fact]
     public async Task ZkCli_quotas_behave_as_in_apache_zookeeper()
     {
-        List<string> expected;
-        await using (var reference = await ReferenceZooKeeper.StartAsync("enforceQuota=true"))
-        {
-            expected = await RunAsync(reference.Hosts);
-        }
-
-        await using var silo = await SiloProcess.StartAsync("--enforceQuota", "true");
-        var actual = await RunAsync(silo.Hosts);
+        var (expected, actual) = await StepLogs.RunBothAsync(["enforceQuota=true"], ["--enforceQuota", "true"], port => RunAsync($"127.0.0.1:{port}"));
 
         // The session shows what it is about when run against ZooKeeper itself.
         Assert.Contains("Quota has exceeded : ROOT/c", expected);

@@ -15,10 +15,10 @@ public sealed class TtlNodeTests
     [Fact]
     public async Task Ttl_nodes_behave_as_in_apache_zookeeper()
     {
-        await using var reference = await ReferenceZooKeeper.StartAsync("extendedTypesEnabled=true", "-Dznode.container.checkIntervalMs=100");
-        var expected = await RunAsync(reference.Port);
-        await using var silo = await SiloProcess.StartAsync("--extendedTypesEnabled", "true", "--znode.container.checkIntervalMs", "100");
-        var actual = await RunAsync(silo.Port);
+        var (expected, actual) = await StepLogs.RunBothAsync(
+            ["extendedTypesEnabled=true", "-Dznode.container.checkIntervalMs=100"],
+            ["--extendedTypesEnabled", "true", "--znode.container.checkIntervalMs", "100"],
+            RunAsync);
 
         Assert.Contains("expired: NodeDeleted ROOT/brief", expected);
         Assert.Contains("held still there: Ok", expected);
