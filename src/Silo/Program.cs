@@ -9,6 +9,12 @@ using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.QuorumLog;
 using OrleansCoord.Grains.Hosting;
 using OrleansCoord.Silo.Configuration;
+using OrleansCoord.Silo.Tools;
+
+if (DataDirCommands.Handles(args))
+{
+    return await DataDirCommands.RunAsync(args);
+}
 
 ZooCfg cfg;
 TlsCertificates? tls = null;

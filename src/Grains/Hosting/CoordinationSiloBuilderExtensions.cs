@@ -32,22 +32,14 @@ public static class CoordinationSiloBuilderExtensions
     /// <summary>Keeps the txn log and snapshots in files under dataDir and dataLogDir: the standalone mode.</summary>
     public static ISiloBuilder UseFileStorage(this ISiloBuilder builder, Action<FileStorageOptions> configure)
     {
-        builder.Services.AddOptions<FileStorageOptions>()
-            .Configure(configure)
-            .Validate(o => o.DataDir.Length > 0, "dataDir must be set")
-            .Validate(o => o.PreAllocSizeKb > 0, "preAllocSize must be positive")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<ITxnLog, FileTxnLog>();
-        builder.Services.AddSingleton<ISnapshotStore, FileSnapshotStore>();
+        builder.Services.AddFileStorage(configure);
         return builder;
     }
 
     /// <summary>Keeps the txn log and snapshots in PostgreSQL (tables from deploy/postgres/orleanscoord.sql).</summary>
     public static ISiloBuilder UsePostgresStorage(this ISiloBuilder builder, Action<PostgresStorageOptions> configure)
     {
-        builder.Services.AddPostgresDataSource(configure);
-        builder.Services.AddSingleton<ITxnLog, PostgresTxnLog>();
-        builder.Services.AddSingleton<ISnapshotStore, PostgresSnapshotStore>();
+        builder.Services.AddPostgresStorage(configure);
         return builder;
     }
 

@@ -189,6 +189,28 @@ public sealed partial class FileTxnLog(IOptions<FileStorageOptions> options, ILo
     }
 
     /// <summary>
+    /// Reads every segment in <paramref name="directory"/> without changing it, replaying each valid txn, and says
+    /// what each holds and where its reading stopped; for the data-directory check.
+    /// </summary>
+    internal static List<TxnLogSegment> Inspect(string directory, Action<Txn> replay)
+    {
+        var segments = new List<TxnLogSegment>();
+        var previous = 0L;
+        foreach (var (zxid, path) in ZxidFileNames.List(Path.Combine(directory, "txnlog"), Prefix))
+        {
+            var txns = 0L;
+            var (end, clean) = ReadSegment(path, ref previous, 0, txn =>
+            {
+                txns++;
+                replay(txn);
+            });
+            segments.Add(new TxnLogSegment(path, zxid, txns, txns == 0 ? 0 : previous, end, new FileInfo(path).Length, clean));
+        }
+
+        return segments;
+    }
+
+    /// <summary>
     /// Epochs keep zxids apart but cannot stop two processes appending to one directory: an exclusive lock
     /// (flock) held for the log's lifetime does, and the kernel drops it when the process dies.
     /// </summary>

@@ -27,7 +27,7 @@ public sealed class FileTxnLogTests : IDisposable
     private FileTxnLog NewLog(int preAllocKb = 16) =>
         new(Options.Create(new FileStorageOptions { DataDir = _dir, PreAllocSizeKb = preAllocKb }), NullLogger<FileTxnLog>.Instance);
 
-    private static Txn Create(long zxid, string path, int dataLength = 10) =>
+    internal static Txn Create(long zxid, string path, int dataLength = 10) =>
         new(zxid, 0x1234, (int)zxid, 1000 + zxid, OpCode.Create,
             [
                 new TreeChange(TreeChangeKind.Create, path, default(Stat) with { Czxid = zxid, Mzxid = zxid }, new byte[dataLength], [.. Acl.OpenAclUnsafe]),
