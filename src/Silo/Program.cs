@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
+using Orleans.Dashboard;
 using OrleansCoord.Gateway.Admin;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.QuorumLog;
@@ -48,7 +49,14 @@ builder.Logging.AddFilter("Polly", LogLevel.Warning);
 if (cfg.GatewayOnly)
 {
     // A gateway of its own: an Orleans client of the cluster's silos, scaling connections apart from them.
-    builder.UseOrleansClient(client => client.UsePostgresClustering(cfg.ClusterId, cfg.Configure));
+    builder.UseOrleansClient(client =>
+    {
+        client.UsePostgresClustering(cfg.ClusterId, cfg.Configure);
+        if (cfg.Dashboard)
+        {
+            client.AddDashboard();
+        }
+    });
     builder.Services.AddOptions<CoordinationOptions>().Configure(cfg.Configure);
 }
 else
@@ -56,6 +64,12 @@ else
     builder.UseOrleans(silo =>
     {
         silo.AddCoordination(cfg.Configure, cfg.PeerType);
+        if (cfg.Dashboard)
+        {
+            // It listens to Orleans' own meters, which costs read throughput: served only when asked for.
+            silo.AddDashboard();
+        }
+
         if (cfg.UsePostgres)
         {
             // Every silo on the same database and cluster id joins one cluster: standalone, pseudo-cluster or cluster.
@@ -99,9 +113,15 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     }
 });
 
+const string DashboardPath = "/dashboard";
 var app = builder.Build();
 app.MapAdminCommands(gateway);
 app.MapPrometheusScrapingEndpoint("/metrics");
+if (cfg.Dashboard)
+{
+    app.MapOrleansDashboard(DashboardPath);
+}
+
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansCoord");
 foreach (var key in cfg.IgnoredKeys)
 {
@@ -145,6 +165,10 @@ if (secure?.IPEndPoint is { } secureEndPoint)
 if (admin?.IPEndPoint is { } adminEndPoint)
 {
     Console.WriteLine($"AdminServer on http://{adminEndPoint}{gateway.AdminCommandUrl}");
+    if (cfg.Dashboard)
+    {
+        Console.WriteLine($"Orleans Dashboard on http://{adminEndPoint}{DashboardPath}/");
+    }
 }
 
 Console.WriteLine($"OrleansCoord serving ZooKeeper clients on {cfg.ClientPortAddress}:{port} ({mode})");

@@ -44,6 +44,7 @@ public sealed class ZooCfg
         "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
         "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
+        "orleans.dashboard",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -91,6 +92,9 @@ public sealed class ZooCfg
     public bool AuditEnabled { get; private set; }
 
     public bool AdminEnableServer { get; private set; } = true;
+
+    /// <summary>orleans.dashboard: the Orleans Dashboard on the AdminServer's port, at /dashboard.</summary>
+    public bool Dashboard { get; private set; }
 
     /// <summary>admin.serverAddress; null until set, then the client port's address stands in.</summary>
     public IPAddress? AdminServerAddress { get; private set; }
@@ -415,6 +419,9 @@ public sealed class ZooCfg
                 case "peerType":
                     PeerType = OneOf(key, value, ("participant", PeerType.Participant), ("observer", PeerType.Observer));
                     break;
+                case "orleans.dashboard":
+                    Dashboard = YesNo(key, value);
+                    break;
                 case "orleans.role":
                     GatewayOnly = OneOf(key, value, ("silo", false), ("gateway", true));
                     break;
@@ -460,6 +467,11 @@ public sealed class ZooCfg
         if (PeerType == PeerType.Observer && !UsePostgres)
         {
             throw new ZooCfgException("peerType", "an observer needs a cluster to observe (storage=postgres)");
+        }
+
+        if (Dashboard && !AdminEnableServer)
+        {
+            throw new ZooCfgException("orleans.dashboard", "the dashboard is served on the AdminServer's port, so it needs admin.enableServer");
         }
 
         if (GatewayOnly && !UsePostgres)
