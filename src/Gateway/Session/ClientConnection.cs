@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using ReadResult = OrleansCoord.Grains.Abstractions.ReadResult;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using OrleansCoord.Gateway.Admin;
@@ -84,6 +85,10 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         var input = context.Transport.Input;
         var handshakeDone = false;
         Task? outputLoop = null;
+
+        // A server shutting down asks each connection to close: it stops reading, answers what it already read, and
+        // closes cleanly, so the client resumes its session on another server without losing a reply.
+        using var drain = (context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default).Register(input.CancelPendingRead);
         try
         {
             while (!_closeRequested)
@@ -140,7 +145,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                 }
 
                 input.AdvanceTo(buffer.Start, buffer.End);
-                if (read.IsCompleted)
+                if (read.IsCompleted || read.IsCanceled)
                 {
                     return;
                 }

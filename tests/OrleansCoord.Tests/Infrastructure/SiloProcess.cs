@@ -111,6 +111,22 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// kill -TERM, as systemd or Kubernetes stop a server, and waits (bounded) for the process to exit; returns
+    /// its exit code. The data directory stays.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            var term = await ExternalCommand.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            Assert.Equal(0, term.ExitCode);
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+
+        return _process.ExitCode;
+    }
+
     /// <summary>kill -9: the process gets no chance to flush or close anything. The data directory stays.</summary>
     public async Task KillAsync()
     {
