@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(zookeeper zookeeper-bin python3-kazoo python3-pytest python3-mock python3-objgraph postgresql chromium)
+packages=(zookeeper zookeeper-bin python3-kazoo python3-pytest python3-mock python3-objgraph postgresql chromium libcurator-recipes-java)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

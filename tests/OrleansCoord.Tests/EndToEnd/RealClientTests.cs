@@ -3,7 +3,7 @@ using OrleansCoord.Tests.Infrastructure;
 namespace OrleansCoord.Tests.EndToEnd;
 
 /// <summary>
-/// Real, unmodified ZooKeeper clients from Debian's packages (kazoo, zkCli.sh, cli_mt, the Java client) drive the server
+/// Real, unmodified ZooKeeper clients from Debian's packages (kazoo, zkCli.sh, cli_mt, the Java client, Curator's recipes) drive the server
 /// process over TCP. Each script was first checked against Apache ZooKeeper 3.8 itself.
 /// </summary>
 public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFixture>
@@ -30,6 +30,16 @@ public sealed class RealClientTests(SiloFixture fixture) : IClassFixture<SiloFix
         string[] jars = ["zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-nop.jar"];
         var classPath = string.Join(':', jars.Select(jar => Path.Combine("/usr/share/java", jar)));
         AssertPassed(await ExternalCommand.RunAsync("java", ["-cp", classPath, Path.Combine(Repository.E2e, "PersistentWatches.java"), fixture.Silo.Hosts, "--orleanscoord"], TimeSpan.FromMinutes(3)));
+    }
+
+    [Fact]
+    public async Task Curator_recipes_pass()
+    {
+        // Containers emptied by a recipe must go within the scenario's bound, and TTL nodes need extended types.
+        await using var silo = await SiloProcess.StartAsync("--znode.container.checkIntervalMs", "100", "--extendedTypesEnabled", "true");
+        string[] jars = ["curator-recipes.jar", "curator-framework.jar", "curator-client.jar", "zookeeper.jar", "zookeeper-jute.jar", "guava.jar", "slf4j-api.jar", "slf4j-nop.jar"];
+        var classPath = string.Join(':', jars.Select(jar => Path.Combine("/usr/share/java", jar)));
+        AssertPassed(await ExternalCommand.RunAsync("java", ["-cp", classPath, Path.Combine(Repository.E2e, "CuratorRecipes.java"), silo.Hosts, "--ttl"], TimeSpan.FromMinutes(4)));
     }
 
     [Fact]
