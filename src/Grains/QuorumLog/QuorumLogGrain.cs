@@ -237,7 +237,9 @@ public sealed partial class QuorumLogGrain(
     }
 
     public Task<ServerSummary> GetSummary() =>
-        Task.FromResult(new ServerSummary(_watermark, _index.Count, _sessions.Count, _sessions.EphemeralCount, _index.ApproximateDataSize));
+        Task.FromResult(new ServerSummary(
+            _watermark, _index.Count, _sessions.Count, _sessions.EphemeralCount, _index.ApproximateDataSize,
+            _index.SubtreeKeys.Count + (_index.SubtreeKeys.Contains(SubtreePartitioner.RootKey) ? 0 : 1)));
 
     private async Task ExpireSessionsAsync(CancellationToken cancellationToken)
     {
@@ -688,10 +690,19 @@ public sealed partial class QuorumLogGrain(
             sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed, lost, feed))));
         }
 
+        // A gateway process killed mid-call leaves its Orleans client known to the silo for a while, and a call to it
+        // hangs until Orleans' response timeout: the next batch must not wait that long behind it.
+        var deadline = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(2000, 2L * _options.TickTime)));
         foreach (var (id, task) in sends)
         {
             try
             {
+                if (await Task.WhenAny(task, deadline) != task)
+                {
+                    _ = task.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                    throw new TimeoutException("no answer to a publication in two ticks");
+                }
+
                 await task;
             }
             catch (Exception ex)

@@ -141,7 +141,12 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         var config = await ConfigListingAsync(client, [$"127.0.0.1:{silo.Port}", $"127.0.0.1:{gateway.Port}"]);
         Assert.Matches(@"^server\.\d+=127\.0\.0\.1:0:0:participant;127\.0\.0\.1:\d+\nserver\.\d+=127\.0\.0\.1:0:0:observer;127\.0\.0\.1:\d+\nversion=[0-9a-f]+$", config);
 
+        // A killed gateway process must not hold up writes: its Orleans client stays known to the silo for a while, and
+        // publications to it go unanswered until the quorum-log grain gives up on it (two ticks, at least 2 s).
         await gateway.KillAsync();
+        var write = client.CreateAsync("/after-gateway-died", []);
+        Assert.True(await Task.WhenAny(write, Task.Delay(TimeSpan.FromSeconds(10))) == write, "a write waited on the dead gateway");
+        Assert.Equal(ErrorCode.Ok, (await write).Header.Err);
         await ConfigListingAsync(client, [$"127.0.0.1:{silo.Port}"]);
     }
 
