@@ -89,11 +89,18 @@ var gateway = new GatewayOptions();
 cfg.Configure(gateway);
 builder.Services.AddZooKeeperGateway(cfg.Configure);
 
-// ZooKeeper's Prometheus metrics, scraped from /metrics on the AdminServer's port. Orleans' own meters stay off:
-// listening to them cost about a fifth of read throughput here.
-builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-    .AddMeter(GatewayMetrics.MeterName, QuorumLogGrain.MeterName)
-    .AddPrometheusExporter());
+// ZooKeeper's Prometheus metrics, scraped from /metrics on the AdminServer's port, and pushed over OTLP when
+// OpenTelemetry's standard variables name a collector (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, OTEL_METRIC_EXPORT_INTERVAL).
+// Orleans' own meters stay off: listening to them cost about a fifth of read throughput here.
+builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
+{
+    metrics.AddMeter(GatewayMetrics.MeterName, QuorumLogGrain.MeterName).AddPrometheusExporter();
+    if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")))
+    {
+        metrics.AddOtlpExporter();
+    }
+});
 
 // ZooKeeper serves its AdminServer by default; a port another process holds costs the admin commands, not the service.
 var adminBusy = gateway.AdminEnableServer && !CanBind(gateway.AdminServerAddress, gateway.AdminServerPort);

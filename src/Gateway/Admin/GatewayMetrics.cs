@@ -7,8 +7,9 @@ namespace OrleansCoord.Gateway.Admin;
 
 /// <summary>
 /// What ZooKeeper's Prometheus provider and mntr expose, as System.Diagnostics.Metrics instruments of the meter
-/// "OrleansCoord.Gateway": connections, outstanding requests, packets, request latency per opcode, and the tree's counts
-/// as the quorum-log grain last reported them.
+/// "OrleansCoord.Gateway": connections, outstanding requests, packets, request latency per opcode, watches, and the
+/// tree's counts as the quorum-log grain last reported them, with this server's own: subtree grains and how far this
+/// gateway's applied watermark trailed the log.
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
 {
@@ -28,6 +29,9 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("zookeeper.packets_received", () => server.Stats.Received, description: "Requests received");
         _meter.CreateObservableCounter("zookeeper.packets_sent", () => server.Stats.Sent, description: "Replies and events sent");
         _meter.CreateObservableGauge("zookeeper.read_only", () => server.ReadOnly ? 1 : 0, description: "1 while writes cannot be ordered");
+        _meter.CreateObservableGauge("zookeeper.watch_count", () => server.WatchCount, description: "Watches of this gateway's connections, counted once a tick");
+        _meter.CreateObservableGauge("orleanscoord.watermark_lag", () => server.WatermarkLag, "{txn}", "Txns the quorum-log grain had applied beyond this gateway's watermark, once a tick");
+        Summary("orleanscoord.subtree_grains", static s => s.SubtreeCount, "Subtree grains holding the tree");
         Summary("zookeeper.znode_count", static s => s.NodeCount, "Znodes in the tree");
         Summary("zookeeper.ephemerals_count", static s => s.EphemeralCount, "Ephemeral znodes");
         Summary("zookeeper.global_sessions", static s => s.SessionCount, "Live sessions");

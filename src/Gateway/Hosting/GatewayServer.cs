@@ -63,6 +63,12 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     /// <summary>The quorum-log grain's counts as of the last check, for metrics; null before the first.</summary>
     public ServerSummary? LastSummary { get; private set; }
 
+    /// <summary>How many txns the quorum-log grain had applied beyond this gateway's watermark at the last check.</summary>
+    public long WatermarkLag { get; private set; }
+
+    /// <summary>The watches of this gateway's connections as of the last check, for metrics.</summary>
+    public int WatchCount { get; private set; }
+
     public GatewayOptions Options { get; }
 
     /// <summary>The audit log, when audit.enable is set.</summary>
@@ -495,9 +501,17 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             {
                 // Counts for the metrics; a late or failed answer under load only leaves them a tick older.
                 var summary = QuorumLog.GetSummary();
-                if (await Task.WhenAny(summary, Task.Delay(wait)) == summary && summary.IsCompletedSuccessfully)
+                var watches = Admin.FourLetterWordHandler.WatchCountAsync(this);
+                await Task.WhenAny(Task.WhenAll(summary, watches), Task.Delay(wait));
+                if (summary.IsCompletedSuccessfully)
                 {
                     LastSummary = summary.Result;
+                    WatermarkLag = TxnsBetween(Watermark.Value, summary.Result.LastZxid);
+                }
+
+                if (watches.IsCompletedSuccessfully)
+                {
+                    WatchCount = watches.Result;
                 }
             }
         }
@@ -511,6 +525,10 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             Volatile.Write(ref _checkingWrites, 0);
         }
     }
+
+    /// <summary>The txns after <paramref name="from"/> up to <paramref name="to"/>; a new epoch's counter starts again.</summary>
+    private static long TxnsBetween(long from, long to) =>
+        (from >> 32) == (to >> 32) ? Math.Max(0, to - from) : to & 0xffffffff;
 
     public void Dispose()
     {

@@ -95,4 +95,5 @@ public sealed record ServerSummary(
     [property: Id(1)] int NodeCount,
     [property: Id(2)] int SessionCount,
     [property: Id(3)] int EphemeralCount,
-    [property: Id(4)] long ApproximateDataSize);
+    [property: Id(4)] long ApproximateDataSize,
+    [property: Id(5)] int SubtreeCount);

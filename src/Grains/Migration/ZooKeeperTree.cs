@@ -17,13 +17,14 @@ public sealed class ZooKeeperTree
 
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
 
+    // Each session's ephemerals, so closing a session does not scan the tree (ZooKeeper's DataTree.ephemerals).
+    private readonly Dictionary<long, HashSet<string>> _ephemerals = [];
+
     /// <summary>Session id to timeout in ms: the sessions open at <see cref="Zxid"/>.</summary>
     public Dictionary<long, int> Sessions { get; } = [];
 
     /// <summary>The zxid of the snapshot, then of the last txn applied.</summary>
     public long Zxid { get; set; }
-
-    public int NodeCount => _nodes.Count;
 
     /// <summary>Adds a node read from a snapshot; its parent must be there already, as ZooKeeper writes parents first.</summary>
     public void Load(string path, byte[]? data, IReadOnlyList<Acl> acl, StoredStat stat)
@@ -37,7 +38,7 @@ public sealed class ZooKeeperTree
 
         var parent = _nodes.GetValueOrDefault(ParentOf(path)) ?? throw new InvalidDataException($"snapshot holds {path} before its parent");
         parent.Children.Add(path);
-        _nodes[path] = node;
+        Add(path, node);
     }
 
     /// <summary>Applies one txn as ZooKeeper's DataTree.processTxn does on restore: a change that no longer applies is skipped.</summary>
@@ -51,8 +52,7 @@ public sealed class ZooKeeperTree
             case ZooKeeperTxn.CloseSession close:
                 Sessions.Remove(close.SessionId);
                 // The txn's paths, then whatever else the session still owns, as DataTree.killSession does.
-                var owned = _nodes.Where(n => n.Value.Stat.EphemeralOwner == close.SessionId).Select(n => n.Key);
-                foreach (var path in (close.Paths ?? []).Concat([.. owned]))
+                foreach (var path in (close.Paths ?? []).Concat(_ephemerals.GetValueOrDefault(close.SessionId) ?? []).ToList())
                 {
                     Delete(path, close.Zxid);
                 }
@@ -98,8 +98,23 @@ public sealed class ZooKeeperTree
             parent.Stat = parent.Stat with { Cversion = cversion, Pzxid = create.Zxid };
         }
 
-        _nodes[create.Path] = new Node(create.Data, create.Acl, new StoredStat(
-            create.Zxid, create.Zxid, create.Time, create.Time, 0, 0, 0, create.EphemeralOwner, create.Zxid));
+        Add(create.Path, new Node(create.Data, create.Acl, new StoredStat(
+            create.Zxid, create.Zxid, create.Time, create.Time, 0, 0, 0, create.EphemeralOwner, create.Zxid)));
+    }
+
+    private void Add(string path, Node node)
+    {
+        _nodes[path] = node;
+        if (IsSessionOwned(node))
+        {
+            if (!_ephemerals.TryGetValue(node.Stat.EphemeralOwner, out var owned))
+            {
+                owned = new HashSet<string>(StringComparer.Ordinal);
+                _ephemerals[node.Stat.EphemeralOwner] = owned;
+            }
+
+            owned.Add(path);
+        }
     }
 
     private void Delete(string path, long zxid)
@@ -113,9 +128,16 @@ public sealed class ZooKeeperTree
                 parent.Stat = parent.Stat with { Pzxid = zxid };
             }
 
-            _nodes.Remove(path);
+            if (_nodes.Remove(path, out var node) && IsSessionOwned(node))
+            {
+                _ephemerals[node.Stat.EphemeralOwner].Remove(path);
+            }
         }
     }
+
+    /// <summary>An ephemeral of a session: neither persistent, nor a container, nor a TTL node.</summary>
+    private static bool IsSessionOwned(Node node) =>
+        node.Stat.EphemeralOwner != ContainerOwner && EphemeralOwners.IsSession(node.Stat.EphemeralOwner, extendedTypes: true);
 
     /// <summary>
     /// This server's snapshot of the tree at <see cref="Zxid"/>: stats as clients see them, containers marked, the
@@ -125,10 +147,14 @@ public sealed class ZooKeeperTree
     /// </summary>
     public (TreeSnapshot Snapshot, int OrphanEphemerals) ToSnapshot()
     {
-        var orphans = _nodes.Where(n => n.Value.Stat.EphemeralOwner != ContainerOwner
-                && EphemeralOwners.IsSession(n.Value.Stat.EphemeralOwner, extendedTypes: true)
-                && !Sessions.ContainsKey(n.Value.Stat.EphemeralOwner))
-            .Select(n => n.Key)
+        if (!_nodes.ContainsKey(BuiltInNodes.Config) && _nodes.ContainsKey(BuiltInNodes.Zookeeper))
+        {
+            // Snapshots of ZooKeeper before 3.5 have no config node; this server's tree always does.
+            Load(BuiltInNodes.Config, null, Acl.ReadAclUnsafe, default);
+        }
+
+        var orphans = _ephemerals.Where(e => !Sessions.ContainsKey(e.Key))
+            .SelectMany(e => e.Value)
             .ToHashSet(StringComparer.Ordinal);
         var nodes = new List<SnapshotNode>(_nodes.Count);
         foreach (var (path, node) in _nodes.OrderBy(n => n.Key, StringComparer.Ordinal))

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
@@ -20,10 +21,10 @@ public sealed partial class MetricsTests
         var root = "/metrics-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal(ErrorCode.Ok, (await client.CreateAsync(root, [])).Header.Err);
         await Task.WhenAll(Enumerable.Range(0, 40).Select(i => client.CreateAsync($"{root}/n{i}", [1, 2, 3])));
-        Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root, false).Write(w))).Header.Err);
+        Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root, true).Write(w))).Header.Err);
 
         // The tree's counts come from the quorum-log grain once a tick: wait for them.
-        var metrics = await ScrapeAsync(http, "zookeeper_znode_count", m => m["zookeeper_znode_count"] >= before["zookeeper_znode_count"] + 41);
+        var metrics = await ScrapeAsync(http, "zookeeper_znode_count", m => m["zookeeper_znode_count"] >= before["zookeeper_znode_count"] + 41 && m["zookeeper_watch_count"] >= 1);
         Assert.True(metrics["zookeeper_num_alive_connections"] >= 1);
         Assert.True(metrics["zookeeper_packets_received_total"] >= 42);
         Assert.True(metrics["zookeeper_request_latency_milliseconds_count{op=\"Create\"}"] >= 41);
@@ -31,6 +32,43 @@ public sealed partial class MetricsTests
         Assert.True(metrics["zookeeper_fsync_time_milliseconds_count"] >= 1);
         Assert.True(metrics["zookeeper_approximate_data_size"] > before["zookeeper_approximate_data_size"]);
         Assert.Equal(0, metrics["zookeeper_read_only"]);
+        Assert.True(metrics["orleanscoord_subtree_grains"] >= 2);
+        Assert.True(metrics.ContainsKey("orleanscoord_watermark_lag_txn") || metrics.ContainsKey("orleanscoord_watermark_lag"), string.Join(' ', metrics.Keys));
+    }
+
+    [Fact]
+    public async Task Metrics_go_to_an_OTLP_collector_when_the_standard_variables_name_one()
+    {
+        // A collector's OTLP/HTTP endpoint: each export is a protobuf POST to /v1/metrics, whose metric names are
+        // plain UTF-8 strings in the body.
+        var port = FreePorts.Take();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var environment = new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+        };
+        await using var silo = await SiloProcess.StartWithEnvironmentAsync(environment);
+        await using var client = await ZkWireClient.ConnectAsync(silo.Port);
+        Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/otlp-" + Guid.NewGuid().ToString("N")[..8], [1])).Header.Err);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string[] wanted = ["zookeeper.request_latency", "zookeeper.znode_count", "zookeeper.watch_count", "orleanscoord.subtree_grains"];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (seen.Count < wanted.Length)
+        {
+            var context = await collector.GetContextAsync().WaitAsync(deadline.Token);
+            Assert.Equal("/v1/metrics", context.Request.Url!.AbsolutePath);
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            context.Response.StatusCode = 200;
+            context.Response.Close();
+            var text = System.Text.Encoding.UTF8.GetString(body.ToArray());
+            seen.UnionWith(wanted.Where(name => text.Contains(name, StringComparison.Ordinal)));
+        }
     }
 
     /// <summary>Scrapes until the condition holds (bounded); each sample by name and its labels other than the scope.</summary>
@@ -56,6 +94,6 @@ public sealed partial class MetricsTests
         }
     }
 
-    [GeneratedRegex(@"^(?<name>zookeeper_[a-z_]+)(\{(?<labels>[^}]*)\})? (?<value>[-+0-9.eE]+|NaN)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?<name>(zookeeper|orleanscoord)_[a-z_]+)(\{(?<labels>[^}]*)\})? (?<value>[-+0-9.eE]+|NaN)", RegexOptions.Multiline)]
     private static partial Regex Sample();
 }

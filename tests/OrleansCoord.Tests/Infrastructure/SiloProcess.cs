@@ -47,12 +47,22 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// directory outlives the silo unless it is owned.
     /// </summary>
     public static Task<SiloProcess> StartInAsync(string dataDir, bool ownsDataDir, params string[] extraArgs) =>
-        StartRawAsync(dataDir, ["--clientPort", "0", "--admin.serverPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs], ownsDataDir);
+        StartRawAsync(dataDir, DefaultArgs(dataDir, extraArgs), ownsDataDir);
+
+    /// <summary>Starts a silo as <see cref="StartAsync"/> does, with these environment variables set.</summary>
+    public static Task<SiloProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
+    {
+        var dataDir = NewDataDir();
+        return StartRawAsync(dataDir, DefaultArgs(dataDir, extraArgs), ownsDataDir: true, environment);
+    }
+
+    private static string[] DefaultArgs(string dataDir, string[] extraArgs) =>
+        ["--clientPort", "0", "--admin.serverPort", "0", "--tickTime", "500", "--dataDir", dataDir, "--4lw.commands.whitelist", "*", "--maxClientCnxns", "0", .. extraArgs];
 
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "orleanscoord-tests", Guid.NewGuid().ToString("N"));
 
     /// <summary>Starts a silo with exactly these arguments; an owned data directory is deleted on dispose.</summary>
-    public static async Task<SiloProcess> StartRawAsync(string dataDir, string[] args, bool ownsDataDir = true)
+    public static async Task<SiloProcess> StartRawAsync(string dataDir, string[] args, bool ownsDataDir = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -63,6 +73,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
         foreach (var arg in new[] { Repository.SiloDll }.Concat(args))
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var silo = new SiloProcess(Process.Start(info)!) { DataDir = dataDir, OwnsDataDir = ownsDataDir };
