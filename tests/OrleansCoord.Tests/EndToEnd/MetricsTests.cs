@@ -33,7 +33,7 @@ public sealed partial class MetricsTests
         Assert.True(metrics["zookeeper_approximate_data_size"] > before["zookeeper_approximate_data_size"]);
         Assert.Equal(0, metrics["zookeeper_read_only"]);
         Assert.True(metrics["orleanscoord_subtree_grains"] >= 2);
-        Assert.True(metrics.ContainsKey("orleanscoord_watermark_lag_txn") || metrics.ContainsKey("orleanscoord_watermark_lag"), string.Join(' ', metrics.Keys));
+        Assert.True(metrics["orleanscoord_watermark_lag"] >= 0);
     }
 
     [Fact]
