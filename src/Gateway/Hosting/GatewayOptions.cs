@@ -24,6 +24,12 @@ public sealed class GatewayOptions
     /// <summary>X509AuthenticationProvider.superUser: the x509 id (certificate subject) that is the super user.</summary>
     public string? X509SuperUser { get; set; }
 
+    /// <summary>The SASL DIGEST-MD5 users (JAAS DigestLoginModule's user_NAME="password"); null when SASL is not configured.</summary>
+    public IReadOnlyDictionary<string, string>? SaslUsers { get; set; }
+
+    /// <summary>zookeeper.superUser: the SASL authorization id that is the super user.</summary>
+    public string? SaslSuperUser { get; set; }
+
     /// <summary>readonlymode.enabled: clients that allow it get read-only sessions while writes cannot be ordered.</summary>
     public bool ReadOnlyModeEnabled { get; set; }
 

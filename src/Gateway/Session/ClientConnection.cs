@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using OrleansCoord.Gateway.Admin;
 using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Gateway.Hosting;
+using OrleansCoord.Gateway.Security;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.QuorumLog;
 using OrleansCoord.Grains.Security;
@@ -38,6 +39,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     // The owner tag the handshake got; the session's writes carry it, so those sent after it moved are refused.
     private long _owner;
     private bool _closeRequested;
+
+    // The connection's SASL exchange, once the client starts one.
+    private DigestMd5Server? _sasl;
 
     // A read-only session: served while writes could not be ordered, never in the log.
     private bool _readOnlySession;
@@ -337,6 +341,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     break;
                 case OpCode.Auth:
                     HandleAuth(header.Xid, body);
+                    break;
+                case OpCode.Sasl:
+                    HandleSasl(header, body);
                     break;
                 case OpCode.CloseSession when _readOnlySession:
                     _closeRequested = true;
@@ -719,6 +726,44 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         Output.Enqueue(new RequestHeader(xid, OpCode.Auth), Task.FromResult(new Reply(0, ErrorCode.AuthFailed)), closeAfter: true);
     }
 
+    /// <summary>
+    /// One step of SASL DIGEST-MD5 (ZooKeeperServer.processSasl): the challenge, then, once the client proves its
+    /// password, the "sasl" id (and "super" for zookeeper.superUser); a failed proof gets AUTHFAILED and the connection
+    /// closes. Without SASL configured, ZooKeeper answers OK with no token and the client gives up on its side.
+    /// </summary>
+    private void HandleSasl(RequestHeader header, ReadOnlySpan<byte> body)
+    {
+        var reader = new JuteReader(body);
+        var token = SaslToken.Read(ref reader).Token ?? [];
+        byte[]? response = null;
+        if (server.Options.SaslUsers is { } users)
+        {
+            _sasl ??= new DigestMd5Server(users);
+            try
+            {
+                response = _sasl.Evaluate(token);
+            }
+            catch (SaslAuthenticationException ex)
+            {
+                // As from ZooKeeper, the refusal still carries an (empty) token: a Java client reads one from every reply
+                // while its SASL exchange is in progress. Then the connection closes.
+                LogSaslFailed(logger, RemoteEndPoint, ex.Message);
+                _closeRequested = true;
+                Output.Enqueue(header, Task.FromResult(new Reply(0, ErrorCode.AuthFailed, Encode(w => new SaslToken(null).Write(w)), BodyOnError: true)), closeAfter: true);
+                return;
+            }
+
+            if (_sasl.AuthorizationId is { } id)
+            {
+                _authIds = server.Options.SaslSuperUser == id
+                    ? [.. _authIds, new Id(AuthenticationProviders.Sasl, id), new Id(AuthenticationProviders.Super, string.Empty)]
+                    : [.. _authIds, new Id(AuthenticationProviders.Sasl, id)];
+            }
+        }
+
+        Output.Enqueue(header, Task.FromResult(new Reply(0, ErrorCode.Ok, Encode(w => new SaslToken(response).Write(w)))));
+    }
+
     private void WhoAmI(JuteWriter writer) =>
         new WhoAmIResponse([.. _authIds.Select(id => new ClientInfo(id.Scheme, id.Identity))]).Write(writer);
 
@@ -754,6 +799,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Read {Type} failed")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, OpCode type);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "SASL authentication failed for {Remote}: {Reason}")]
+    private static partial void LogSaslFailed(ILogger logger, string remote, string reason);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Authentication failed for {Remote} with scheme {Scheme}")]
     private static partial void LogAuthFailed(ILogger logger, string remote, string scheme);

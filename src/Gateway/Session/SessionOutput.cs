@@ -10,7 +10,7 @@ using OrleansCoord.Protocol.Records;
 namespace OrleansCoord.Gateway.Session;
 
 /// <summary>A reply as it waits to be written: the zxid whose state it reflects, the error and the body.</summary>
-public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = null, WatchEvent[]? EventsBefore = null);
+public readonly record struct Reply(long Zxid, ErrorCode Err, byte[]? Body = null, WatchEvent[]? EventsBefore = null, bool BodyOnError = false);
 
 /// <summary>
 /// Writes one connection's replies in request order and its watch events in zxid order, so that every event
@@ -127,7 +127,7 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     public static void WriteReply(PipeWriter output, int xid, in Reply reply)
     {
         var writer = new JuteWriter(output);
-        var body = reply.Err == ErrorCode.Ok ? reply.Body : null;
+        var body = reply.Err == ErrorCode.Ok || reply.BodyOnError ? reply.Body : null;
         writer.WriteInt(ReplyHeader.EncodedLength + (body?.Length ?? 0));
         new ReplyHeader(xid, reply.Zxid, reply.Err).Write(writer);
         if (body is not null)

@@ -14,6 +14,7 @@ public static class AuthenticationProviders
     public const string Ip = "ip";
     public const string Super = "super";
     public const string X509 = "x509";
+    public const string Sasl = "sasl";
 
     /// <summary>digest's id for "user:password": user:base64(sha1("user:password")).</summary>
     public static string DigestId(string userPassword)
@@ -28,9 +29,9 @@ public static class AuthenticationProviders
     }
 
     /// <summary>Whether authenticating with this scheme yields ids that the "auth" ACL scheme may expand to.</summary>
-    public static bool IsAuthenticatedScheme(string scheme) => scheme is Digest or X509;
+    public static bool IsAuthenticatedScheme(string scheme) => scheme is Digest or X509 or Sasl;
 
-    public static bool IsKnownScheme(string scheme) => scheme is Digest or Ip or X509;
+    public static bool IsKnownScheme(string scheme) => scheme is Digest or Ip or X509 or Sasl;
 
     /// <summary>Whether an ACL id is well formed for its scheme (ServerAuthenticationProvider.isValid).</summary>
     public static bool IsValid(string scheme, string id) => scheme switch
@@ -39,8 +40,17 @@ public static class AuthenticationProviders
         Digest => JavaSplitCount(id, ':') == 2,
         Ip => TryParseIpExpression(id, out _, out _),
         X509 => IsDistinguishedName(id),
+        Sasl => IsKerberosName(id),
         _ => false,
     };
+
+    /// <summary>What SASLAuthenticationProvider accepts: a Kerberos principal, name[/host][@REALM], or a plain user name.</summary>
+    private static bool IsKerberosName(string id)
+    {
+        var at = id.IndexOf('@', StringComparison.Ordinal);
+        var name = at < 0 ? id : id[..at];
+        return name.Length > 0 && name.Count(static c => c == '/') <= 1 && (at < 0 || id.IndexOf('@', at + 1) < 0);
+    }
 
     /// <summary>
     /// The x509 id of a client certificate: its subject as Java's X500Principal.getName() gives it (RFC 2253: most
@@ -115,7 +125,7 @@ public static class AuthenticationProviders
     {
         Digest => string.Equals(authId, aclId, StringComparison.Ordinal),
         Ip => IpMatches(authId, aclId),
-        X509 => string.Equals(authId, aclId, StringComparison.Ordinal),
+        X509 or Sasl => string.Equals(authId, aclId, StringComparison.Ordinal),
         _ => false,
     };
 

@@ -44,7 +44,7 @@ public sealed class ZooCfg
         "ssl.keyStore.password", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type",
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
         "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
-        "orleans.dashboard",
+        "orleans.dashboard", "java.security.auth.login.config", "zookeeper.sasl.serverconfig", "zookeeper.superUser",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -111,6 +111,18 @@ public sealed class ZooCfg
     public TlsOptions Tls { get; } = new();
 
     public string? X509SuperUser { get; private set; }
+
+    /// <summary>java.security.auth.login.config: the JAAS file whose server section lists SASL DIGEST-MD5 users.</summary>
+    public string? JaasConfigFile { get; private set; }
+
+    /// <summary>zookeeper.sasl.serverconfig: that section's name.</summary>
+    public string JaasSection { get; private set; } = "Server";
+
+    /// <summary>The SASL users read from the JAAS file; null without one.</summary>
+    public IReadOnlyDictionary<string, string>? SaslUsers { get; private set; }
+
+    /// <summary>zookeeper.superUser: the SASL authorization id that is the super user.</summary>
+    public string? SaslSuperUser { get; private set; }
 
     public int SnapCount { get; private set; } = 100000;
 
@@ -193,6 +205,8 @@ public sealed class ZooCfg
         o.SecureClientPortAddress = SecureClientPortAddress ?? ClientPortAddress;
         o.Tls = Tls;
         o.X509SuperUser = X509SuperUser;
+        o.SaslUsers = SaslUsers;
+        o.SaslSuperUser = SaslSuperUser;
         o.ReadOnlyModeEnabled = ReadOnlyModeEnabled;
         o.Observer = PeerType == PeerType.Observer || GatewayOnly;
     }
@@ -419,6 +433,15 @@ public sealed class ZooCfg
                 case "peerType":
                     PeerType = OneOf(key, value, ("participant", PeerType.Participant), ("observer", PeerType.Observer));
                     break;
+                case "java.security.auth.login.config":
+                    JaasConfigFile = NonEmpty(key, value);
+                    break;
+                case "zookeeper.sasl.serverconfig":
+                    JaasSection = NonEmpty(key, value);
+                    break;
+                case "zookeeper.superUser":
+                    SaslSuperUser = NonEmpty(key, value);
+                    break;
                 case "orleans.dashboard":
                     Dashboard = YesNo(key, value);
                     break;
@@ -467,6 +490,11 @@ public sealed class ZooCfg
         if (PeerType == PeerType.Observer && !UsePostgres)
         {
             throw new ZooCfgException("peerType", "an observer needs a cluster to observe (storage=postgres)");
+        }
+
+        if (JaasConfigFile is not null)
+        {
+            SaslUsers = JaasConfig.ReadUsers("java.security.auth.login.config", JaasConfigFile, JaasSection);
         }
 
         if (Dashboard && !AdminEnableServer)
