@@ -157,7 +157,8 @@ var port = new Uri(address).Port;
 
 // /zookeeper/config lists where clients reach this gateway: its address, or the advertised one when it listens on all.
 var clientHost = cfg.ClientPortAddress.Equals(IPAddress.Any) || cfg.ClientPortAddress.Equals(IPAddress.IPv6Any) ? cfg.AdvertisedAddress : cfg.ClientPortAddress;
-app.Services.GetRequiredService<GatewayServer>().ClientEndpoint = $"{clientHost}:{port}";
+// IPEndPoint brackets an IPv6 address, as ZooKeeper's dynamic config writes one.
+app.Services.GetRequiredService<GatewayServer>().ClientEndpoint = new IPEndPoint(clientHost, port).ToString();
 
 // Tests and scripts wait for the serving line, which also gives the port when clientPort is 0; the AdminServer's
 // address comes first, so that it is known by then.

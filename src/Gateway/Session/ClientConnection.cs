@@ -509,18 +509,29 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
 
         var result = await ReadSubtreeAsync(header.Type, path, watch, watcherType);
-        if (header.Type == OpCode.GetData && result.Err == ErrorCode.Ok && QuotaTracker.IsStatNode(path)
-            && await server.QuorumLog.GetQuotaUsage(path) is { } usage)
+        if (header.Type == OpCode.GetData)
         {
-            // ZooKeeper keeps a quota's usage in its zookeeper_stats node's data, outside the log; here the
-            // quorum-log grain counts it, and the stored stat stays as ZooKeeper leaves it.
-            var stored = new JuteReader(result.Body);
-            var stat = GetDataResponse.Read(ref stored).Stat;
-            return new Reply(result.Zxid, ErrorCode.Ok, Encode(new GetDataResponse(System.Text.Encoding.UTF8.GetBytes(usage), stat).Write));
+            result = await WithQuotaUsageAsync(path, result);
         }
 
         return new Reply(result.Zxid, result.Err, result.Body);
     });
+
+    /// <summary>
+    /// ZooKeeper keeps a quota's usage in its zookeeper_stats node's data, outside the log; here the quorum-log grain
+    /// counts it, so a getData of such a node shows the count with the stat stored as ZooKeeper leaves it.
+    /// </summary>
+    private async Task<ReadResult> WithQuotaUsageAsync(string path, ReadResult result)
+    {
+        if (result.Err != ErrorCode.Ok || !QuotaTracker.IsStatNode(path) || await server.QuorumLog.GetQuotaUsage(path) is not { } usage)
+        {
+            return result;
+        }
+
+        var stored = new JuteReader(result.Body);
+        var stat = GetDataResponse.Read(ref stored).Stat;
+        return result with { Body = Encode(new GetDataResponse(System.Text.Encoding.UTF8.GetBytes(usage), stat).Write) };
+    }
 
     /// <summary>
     /// Records where this connection's watches in a subtree live. A grain seen in a new incarnation means the
@@ -574,6 +585,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             }
 
             var result = await ReadSubtreeAsync(op.Type, op.Path, op.Watch);
+            if (op.Type == OpCode.GetData)
+            {
+                result = await WithQuotaUsageAsync(op.Path, result);
+            }
+
             zxid = Math.Max(zxid, result.Zxid);
             if (result.Err != ErrorCode.Ok)
             {

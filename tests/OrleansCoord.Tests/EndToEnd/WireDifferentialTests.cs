@@ -76,6 +76,16 @@ public sealed class WireDifferentialTests(SiloFixture fixture) : IClassFixture<S
             new MultiOp(OpCode.GetChildren, root + "/missing"),
         ]).Write(w), b => string.Join(" | ", ZkWireClient.Decode(b, MultiResponse.Read).Results.Select(r =>
             $"{r.Type} {r.Err} {Convert.ToHexString(r.Data ?? [])} v{r.Stat.Version} n{r.Stat.NumChildren} [{string.Join(",", (r.Children ?? []).Order(StringComparer.Ordinal))}]")));
+        // A quota's usage shows in its zookeeper_stats node, through getData and multiRead alike.
+        var stats = $"/zookeeper/quota{root}/zookeeper_stats";
+        Action<JuteWriter> CreateWith(string path, string data) => w => new CreateRequest(path, System.Text.Encoding.UTF8.GetBytes(data), [.. Acl.OpenAclUnsafe], 0).Write(w);
+        await Step("quota parent", OpCode.Create, Create("/zookeeper/quota" + root));
+        await Step("quota limits", OpCode.Create, CreateWith($"/zookeeper/quota{root}/zookeeper_limits", "count=10,bytes=-1"));
+        await Step("quota stats", OpCode.Create, CreateWith(stats, "count=0,bytes=0"));
+        await Step("quota usage by getData", OpCode.GetData, w => new PathWatchRequest(stats, false).Write(w),
+            b => System.Text.Encoding.UTF8.GetString(ZkWireClient.Decode(b, GetDataResponse.Read).Data ?? []));
+        await Step("quota usage by multiRead", OpCode.MultiRead, w => new MultiRequest([new MultiOp(OpCode.GetData, stats)]).Write(w),
+            b => System.Text.Encoding.UTF8.GetString(ZkWireClient.Decode(b, MultiResponse.Read).Results[0].Data ?? []));
         await Step("whoAmI", OpCode.WhoAmI, null, b => string.Join(",", ZkWireClient.Decode(b, WhoAmIResponse.Read).ClientInfo.Select(c => c.AuthScheme + ":" + c.User)));
         await Step("reconfig", OpCode.Reconfig, w => new ReconfigRequest(null, null, "server.1=127.0.0.1:2888:3888;2181", -1).Write(w));
         await Step("sync", OpCode.Sync, Path(root), b => ZkWireClient.Decode(b, PathRequest.Read).Path);
