@@ -150,6 +150,54 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         await ConfigListingAsync(client, [$"127.0.0.1:{silo.Port}"]);
     }
 
+    [Fact]
+    public async Task A_gateway_that_missed_publications_closes_its_recursive_watchers_and_they_are_told_what_they_missed()
+    {
+        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "frozen"];
+        await using var silo = await SiloProcess.StartAsync(args);
+        await using var gateway = await SiloProcess.StartAsync([.. args, "--orleans.role", "gateway"]);
+        var root = "/jump-" + Guid.NewGuid().ToString("N")[..8];
+        await using var writer = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
+        Task<ErrorCode> CreateAsync(string path) => writer.CreateAsync(path, []).ContinueWith(t => t.Result.Header.Err, TaskScheduler.Default);
+        Assert.Equal(ErrorCode.Ok, await CreateAsync(root));
+
+        // A persistent recursive watch on "/" lives in the gateway, fed by the quorum-log grain's publications.
+        var watcher = await ZkWireClient.ConnectAsync(gateway.Port, timeoutMs: 10000);
+        Assert.Equal(ErrorCode.Ok, (await watcher.RequestAsync(OpCode.AddWatch, w => new AddWatchRequest("/", 1).Write(w))).Header.Err);
+        var (seen, _) = await watcher.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/", false).Write(w));
+        var session = watcher.Session!;
+        try
+        {
+            // Frozen, the gateway cannot take a publication: the write waits two ticks for it, then the quorum-log
+            // grain drops the gateway, and the next write's publication never reaches it.
+            await gateway.SignalAsync("STOP");
+            Assert.Equal(ErrorCode.Ok, await CreateAsync(root + "/first"));
+            await silo.WaitForOutputAsync("dropped from publications", TimeSpan.FromSeconds(30));
+            Assert.Equal(ErrorCode.Ok, await CreateAsync(root + "/second"));
+            await gateway.SignalAsync("CONT");
+
+            // Subscribing again, the gateway finds its watermark behind: the changes between are unknown to it, so the
+            // connection with the "/" watch closes rather than miss an event.
+            Assert.True(await Task.WhenAny(watcher.Closed, Task.Delay(TimeSpan.FromSeconds(30))) == watcher.Closed, "the watching connection stayed open");
+        }
+        finally
+        {
+            await watcher.DisposeAsync();
+        }
+
+        await using var again = await ZkWireClient.ConnectAsync(gateway.Port, 10000, session.SessionId, session.Passwd, seen.Zxid);
+        var (reply, _) = await again.RequestAsync(OpCode.SetWatches2, new SetWatchesRequest(seen.Zxid, [], [], [], [], ["/"]).Write, xid: Xids.SetWatches);
+        Assert.Equal(ErrorCode.Ok, reply.Err);
+        var events = new List<string>();
+        while (again.Events.Reader.TryRead(out var e))
+        {
+            events.Add($"{e.Event.Type} {e.Event.Path}".Replace(root, "ROOT", StringComparison.Ordinal));
+        }
+
+        // /zookeeper/config changed too meanwhile: the dropped gateway left it and came back.
+        Assert.Equal(["NodeCreated ROOT/first", "NodeCreated ROOT/second"], events.Where(e => e.Contains("ROOT", StringComparison.Ordinal)));
+    }
+
     /// <summary>
     /// Reads /zookeeper/config until it lists exactly these client endpoints (bounded); returns its text. Each read sets
     /// a watch, and the next read follows its event.

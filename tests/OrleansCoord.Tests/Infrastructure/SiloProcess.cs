@@ -134,12 +134,29 @@ public sealed partial class SiloProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            var term = await ExternalCommand.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
-            Assert.Equal(0, term.ExitCode);
+            await SignalAsync("TERM");
             await _process.WaitForExitAsync().WaitAsync(timeout);
         }
 
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends a signal (TERM, STOP, CONT ...) to the process.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        var kill = await ExternalCommand.RunAsync("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits (bounded) until the process has printed this text.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"never printed '{text}':\n{Output}");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>kill -9: the process gets no chance to flush or close anything. The data directory stays.</summary>
