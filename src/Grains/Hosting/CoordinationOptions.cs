@@ -9,6 +9,9 @@ public sealed class CoordinationOptions
     /// <summary>zoo.cfg skipACL: turns every ACL check off.</summary>
     public bool SkipAcl { get; set; }
 
+    /// <summary>The ACL schemes of the server's authentication providers: digest and ip, x509 with TLS, sasl with SASL.</summary>
+    public IReadOnlySet<string> AclSchemes { get; set; } = Security.AuthenticationProviders.Default;
+
     /// <summary>The digest id (user:base64hash) that authenticates as the super user, like superDigest.</summary>
     public string? SuperDigest { get; set; }
 

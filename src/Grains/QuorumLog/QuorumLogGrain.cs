@@ -444,7 +444,7 @@ public sealed partial class QuorumLogGrain(
         (_index, _sessions) = tree.BuildState(_options.ServerId, Now());
         _quotas = new QuotaTracker(_options.EnforceQuota, WarnQuotaExceeded);
         _quotas.Load(tree.Nodes.Values);
-        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl, _options.ExtendedTypesEnabled, _quotas);
+        _validator = new TxnValidator(_index, _sessions, _options.SkipAcl, _options.ExtendedTypesEnabled, _quotas, _options.AclSchemes);
 
         var subtrees = tree.BySubtree();
         var topLevel = tree.TopLevelNames();

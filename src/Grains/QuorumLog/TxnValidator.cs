@@ -13,7 +13,7 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// Turns a write request into a txn or an error exactly as ZooKeeper's PrepRequestProcessor does: the same
 /// checks in the same order, against the metadata index plus the changes of the batch so far.
 /// </summary>
-public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes, QuotaTracker quotas)
+public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes, QuotaTracker quotas, IReadOnlySet<string> aclSchemes)
 {
     private readonly IndexOverlay _overlay = new(index);
     private readonly List<TreeChange> _changes = [];
@@ -234,7 +234,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.BadArguments;
         }
 
-        var acl = AclChecker.Fixup(setAcl.Acl, request.AuthIds);
+        var acl = AclChecker.Fixup(setAcl.Acl, request.AuthIds, aclSchemes);
         if (acl is null)
         {
             return ErrorCode.InvalidAcl;
@@ -312,7 +312,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         var parentPath = PathValidation.Parent(path);
-        var acl = AclChecker.Fixup(op.Acl, request.AuthIds);
+        var acl = AclChecker.Fixup(op.Acl, request.AuthIds, aclSchemes);
         if (acl is null)
         {
             return ErrorCode.InvalidAcl;

@@ -48,9 +48,10 @@ public static class AclChecker
 
     /// <summary>
     /// Validates an ACL list and expands the "auth" scheme into the caller's authenticated ids
-    /// (PrepRequestProcessor.fixupACL); null means INVALIDACL.
+    /// (PrepRequestProcessor.fixupACL); null means INVALIDACL. Only the schemes of the server's authentication
+    /// providers are valid, as in ZooKeeper's ProviderRegistry.
     /// </summary>
-    public static Acl[]? Fixup(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds)
+    public static Acl[]? Fixup(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds, IReadOnlySet<string> schemes)
     {
         if (acl is null || acl.Count == 0)
         {
@@ -82,7 +83,7 @@ public static class AclChecker
                     return null;
                 }
             }
-            else if (AuthenticationProviders.IsValid(id.Scheme, id.Identity))
+            else if (schemes.Contains(id.Scheme) && AuthenticationProviders.IsValid(id.Scheme, id.Identity))
             {
                 result.Add(entry);
             }

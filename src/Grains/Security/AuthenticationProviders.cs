@@ -31,7 +31,8 @@ public static class AuthenticationProviders
     /// <summary>Whether authenticating with this scheme yields ids that the "auth" ACL scheme may expand to.</summary>
     public static bool IsAuthenticatedScheme(string scheme) => scheme is Digest or X509 or Sasl;
 
-    public static bool IsKnownScheme(string scheme) => scheme is Digest or Ip or X509 or Sasl;
+    /// <summary>The schemes every server takes in ACLs; x509 and sasl come with their authentication providers.</summary>
+    public static IReadOnlySet<string> Default { get; } = new HashSet<string>(StringComparer.Ordinal) { Digest, Ip };
 
     /// <summary>Whether an ACL id is well formed for its scheme (ServerAuthenticationProvider.isValid).</summary>
     public static bool IsValid(string scheme, string id) => scheme switch

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using OrleansCoord.Gateway.Hosting;
 using OrleansCoord.Grains.Hosting;
+using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Grains.Storage.Postgres;
 
@@ -124,6 +125,12 @@ public sealed class ZooCfg
     /// <summary>zookeeper.superUser: the SASL authorization id that is the super user.</summary>
     public string? SaslSuperUser { get; private set; }
 
+    /// <summary>
+    /// The ACL schemes of the authentication providers: digest and ip always, x509 with a secure client port or
+    /// authProvider.N=...X509AuthenticationProvider, sasl with a JAAS file or ...SASLAuthenticationProvider.
+    /// </summary>
+    public HashSet<string> AclSchemes { get; } = new(AuthenticationProviders.Default, StringComparer.Ordinal);
+
     public int SnapCount { get; private set; } = 100000;
 
     public int PreAllocSizeKb { get; private set; } = 65536;
@@ -161,6 +168,7 @@ public sealed class ZooCfg
         o.TickTime = TickTime;
         o.SkipAcl = SkipAcl;
         o.SuperDigest = SuperDigest;
+        o.AclSchemes = AclSchemes;
         o.ServerId = ServerId;
         o.ContainerCheckIntervalMs = ContainerCheckIntervalMs;
         o.ContainerMaxPerMinute = ContainerMaxPerMinute;
@@ -460,6 +468,16 @@ public sealed class ZooCfg
                 case "orleans.gatewayPort":
                     OrleansGatewayPort = Int(key, value, 0, 65535);
                     break;
+                case var provider when provider.StartsWith("authProvider.", StringComparison.Ordinal) || provider.StartsWith("zookeeper.authProvider.", StringComparison.Ordinal):
+                    AclSchemes.Add(value switch
+                    {
+                        "org.apache.zookeeper.server.auth.SASLAuthenticationProvider" => AuthenticationProviders.Sasl,
+                        "org.apache.zookeeper.server.auth.X509AuthenticationProvider" => AuthenticationProviders.X509,
+                        "org.apache.zookeeper.server.auth.DigestAuthenticationProvider" => AuthenticationProviders.Digest,
+                        "org.apache.zookeeper.server.auth.IPAuthenticationProvider" => AuthenticationProviders.Ip,
+                        _ => throw new ZooCfgException(key, $"'{value}' is not one of the built-in authentication providers (SASL, X509, Digest, IP)"),
+                    });
+                    break;
                 default:
                     if (!AcceptedKeys.Contains(key) && !TypedKeys.Contains(key) && !key.StartsWith("server.", StringComparison.Ordinal))
                     {
@@ -495,6 +513,12 @@ public sealed class ZooCfg
         if (JaasConfigFile is not null)
         {
             SaslUsers = JaasConfig.ReadUsers("java.security.auth.login.config", JaasConfigFile, JaasSection);
+            AclSchemes.Add(AuthenticationProviders.Sasl);
+        }
+
+        if (SecureClientPort >= 0)
+        {
+            AclSchemes.Add(AuthenticationProviders.X509);
         }
 
         if (Dashboard && !AdminEnableServer)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.QuorumLog;
+using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Jute;
@@ -32,7 +33,7 @@ public sealed class WriteRetryTests : IDisposable
     /// <summary>The leader's state and validation, as the quorum-log grain holds them.</summary>
     private sealed class Leader(MetadataIndex index, SessionTracker sessions)
     {
-        private readonly TxnValidator _validator = new(index, sessions, skipAcl: false, extendedTypes: false, new QuotaTracker(enforce: false, _ => { }));
+        private readonly TxnValidator _validator = new(index, sessions, skipAcl: false, extendedTypes: false, new QuotaTracker(enforce: false, _ => { }), AuthenticationProviders.Default);
         private long _lastZxid = 1L << 32;
 
         public SessionTracker Sessions => sessions;

@@ -33,12 +33,23 @@ public sealed class ServerRulesTests
     [Fact]
     public void Fixup_expands_auth_and_rejects_malformed_ids()
     {
-        Assert.Null(AclChecker.Fixup([], []));
-        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("auth", ""))], [new Id("ip", "127.0.0.1")]));
-        Assert.Equal([new Acl(Perms.All, new Id("digest", "u:h"))], AclChecker.Fixup([new Acl(Perms.All, new Id("auth", ""))], [new Id("ip", "127.0.0.1"), new Id("digest", "u:h")])!);
-        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("digest", "nocolon"))], []));
-        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("ip", "300.1.1.1"))], []));
-        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("world", "someone"))], []));
+        var schemes = AuthenticationProviders.Default;
+        Assert.Null(AclChecker.Fixup([], [], schemes));
+        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("auth", ""))], [new Id("ip", "127.0.0.1")], schemes));
+        Assert.Equal([new Acl(Perms.All, new Id("digest", "u:h"))], AclChecker.Fixup([new Acl(Perms.All, new Id("auth", ""))], [new Id("ip", "127.0.0.1"), new Id("digest", "u:h")], schemes)!);
+        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("digest", "nocolon"))], [], schemes));
+        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("ip", "300.1.1.1"))], [], schemes));
+        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("world", "someone"))], [], schemes));
+
+        // x509 and sasl ids are valid only where their providers are: with TLS and with SASL.
+        Acl[] x509 = [new Acl(Perms.All, new Id("x509", "CN=client,O=test"))];
+        Acl[] sasl = [new Acl(Perms.All, new Id("sasl", "bob"))];
+        Assert.Null(AclChecker.Fixup(x509, [], schemes));
+        Assert.Null(AclChecker.Fixup(sasl, [], schemes));
+        HashSet<string> all = [.. schemes, "x509", "sasl"];
+        Assert.Equal(x509, AclChecker.Fixup(x509, [], all)!);
+        Assert.Equal(sasl, AclChecker.Fixup(sasl, [], all)!);
+        Assert.Null(AclChecker.Fixup([new Acl(Perms.All, new Id("sasl", "a@b@c"))], [], all));
         Assert.Equal(new Id("digest", "u:x"), AclChecker.MaskDigests([new Acl(Perms.All, new Id("digest", "u:secret"))])[0].Id);
     }
 
