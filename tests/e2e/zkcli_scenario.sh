@@ -100,6 +100,7 @@ set -v 7 $r x
 delete $r/s-0000000000
 get $r/s-0000000000
 getAllChildrenNumber $r
+getEphemerals $r
 getAcl /zookeeper/config
 whoami
 sync $r
@@ -126,6 +127,8 @@ ordered "delete bad version" "version No is not valid : $r/s-0000000000"
 ordered "set bad version" "version No is not valid : $r"
 ordered "get deleted" "Node does not exist: $r/s-0000000000"
 ordered "getAllChildrenNumber" "3"
+# This session's ephemerals under the prefix; the order is the server's own, so either is accepted.
+ordered "getEphemerals" "\[$r/e, $r/es-0000000003\]|\[$r/es-0000000003, $r/e\]"
 ordered "getAcl /zookeeper/config" "'world,'anyone" ": r"
 ordered "whoami" "Auth scheme: User" "ip: 127\.0\.0\.1"
 ordered "sync" "Sync is OK"

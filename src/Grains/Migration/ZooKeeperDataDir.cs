@@ -184,7 +184,15 @@ public static class ZooKeeperDataDir
                 throw new InvalidDataException($"{path}: txn at offset {offset} fails its checksum");
             }
 
-            txns.Add(ZooKeeperTxn.Read(record));
+            try
+            {
+                txns.Add(ZooKeeperTxn.Read(record));
+            }
+            catch (JuteException ex)
+            {
+                throw new InvalidDataException($"{path}: txn at offset {offset} does not parse: {ex.Message}", ex);
+            }
+
             offset = start + length + 1;
         }
 

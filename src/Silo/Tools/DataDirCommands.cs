@@ -43,8 +43,8 @@ public static class DataDirCommands
         {
             return args[0] == Import && positional.Count is 1 or 2
                 ? await ImportAsync(cfg, positional[0], positional.ElementAtOrDefault(1))
-                : args[0] == Check && positional.Count == 0 && !cfg.UsePostgres
-                    ? CheckDataDir(cfg)
+                : args[0] == Check && positional.Count == 0
+                    ? cfg.UsePostgres ? Fail("check-datadir checks a standalone server's files; PostgreSQL is not read", 2) : CheckDataDir(cfg)
                     : Fail(Usage, 2);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or Npgsql.NpgsqlException)
