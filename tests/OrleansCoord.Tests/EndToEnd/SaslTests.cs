@@ -3,8 +3,9 @@ using OrleansCoord.Tests.Infrastructure;
 namespace OrleansCoord.Tests.EndToEnd;
 
 /// <summary>
-/// SASL DIGEST-MD5 with ZooKeeper's Java client and JAAS: tests/e2e/SaslDigest.java passes against Apache ZooKeeper
-/// 3.8 configured as its documentation says and against this server given the same JAAS file.
+/// SASL DIGEST-MD5 with ZooKeeper's Java client and JAAS (tests/e2e/SaslDigest.java) and with kazoo through pure-sasl
+/// (tests/e2e/kazoo_sasl.py): both pass against Apache ZooKeeper 3.8 configured as its documentation says and against
+/// this server given the same JAAS file.
 /// </summary>
 public sealed class SaslTests : IDisposable
 {
@@ -35,25 +36,29 @@ public sealed class SaslTests : IDisposable
         return await ExternalCommand.RunAsync("java", ["-cp", classPath, Path.Combine(Repository.E2e, "SaslDigest.java"), hosts], TimeSpan.FromMinutes(2));
     }
 
-    private static void AssertPassed(ExternalCommand.Result result)
+    private static async Task AssertClientsPassAsync(string hosts)
     {
-        Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Matches(@"(?m)^10 passed, 0 failed", result.Output);
+        var java = await RunClientAsync(hosts);
+        Assert.True(java.ExitCode == 0, java.Output);
+        Assert.Matches(@"(?m)^10 passed, 0 failed", java.Output);
+        var kazoo = await ExternalCommand.RunAsync("/usr/bin/python3", [Path.Combine(Repository.E2e, "kazoo_sasl.py"), hosts], TimeSpan.FromMinutes(2));
+        Assert.True(kazoo.ExitCode == 0, kazoo.Output);
+        Assert.Matches(@"(?m)^4 passed, 0 failed", kazoo.Output);
     }
 
     [Fact]
-    public async Task The_Java_clients_SASL_scenario_passes_against_both_servers()
+    public async Task Java_and_kazoo_SASL_clients_pass_against_both_servers()
     {
         var jaas = ServerJaas();
         await using (var zk = await ReferenceZooKeeper.StartAsync(
             $"-Djava.security.auth.login.config={jaas}", "-Dzookeeper.superUser=super",
             "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"))
         {
-            AssertPassed(await RunClientAsync(zk.Hosts));
+            await AssertClientsPassAsync(zk.Hosts);
         }
 
         await using var silo = await SiloProcess.StartAsync("--java.security.auth.login.config", jaas, "--zookeeper.superUser", "super");
-        AssertPassed(await RunClientAsync(silo.Hosts));
+        await AssertClientsPassAsync(silo.Hosts);
     }
 
     [Fact]
