@@ -6,9 +6,10 @@ namespace OrleansCoord.Tests.Migration;
 /// <summary>
 /// Apache ZooKeeper 3.8's dataDir imported into OrleansCoord: a tree of every node kind written by kazoo to the
 /// real ZooKeeper, which is then killed, reads back identical (stats, ACLs, data) through kazoo from this
-/// server, and the writer's session resumes here with the password ZooKeeper gave it.
+/// server, and the writer's session resumes here with the password ZooKeeper gave it. The same directory imported
+/// into a cluster's PostgreSQL database reads back the same.
 /// </summary>
-public sealed partial class ZooKeeperMigrationTests
+public sealed partial class ZooKeeperMigrationTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private const string Python = "/usr/bin/python3";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
@@ -63,6 +64,12 @@ public sealed partial class ZooKeeperMigrationTests
         Assert.True(check.ExitCode == 0, check.Output);
         Assert.Matches(@"snapshot \S+: intact, zxid 0x[0-9a-f]+, [0-9]+ znodes, 1 sessions", check.Output);
         Assert.Matches(@"(?m)^OK$", check.Output);
+
+        string[] postgres = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "migrated", "--extendedTypesEnabled", "true"];
+        var intoPostgres = await Silo(["import-zookeeper", zk.DataDir, .. postgres]);
+        Assert.True(intoPostgres.ExitCode == 0, intoPostgres.Output);
+        await using var member = await SiloProcess.StartAsync([.. postgres, "--maxSessionTimeout", "120000"]);
+        Assert.Equal(expected, await DumpAsync(member.Hosts));
     }
 
     [GeneratedRegex("session 0x([0-9a-f]+) password ([0-9a-f]+) left open")]
