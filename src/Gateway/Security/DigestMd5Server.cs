@@ -10,7 +10,7 @@ namespace OrleansCoord.Gateway.Security;
 /// </summary>
 public sealed class DigestMd5Server(IReadOnlyDictionary<string, string> users)
 {
-    public const string Realm = "zk-sasl-md5";
+    private const string Realm = "zk-sasl-md5";
     private const string DigestUri = "zookeeper/" + Realm;
 
     private string? _nonce;
