@@ -728,9 +728,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         if (packet.Scheme == AuthenticationProviders.Digest && packet.Auth is { Length: > 0 })
         {
             var id = AuthenticationProviders.DigestId(System.Text.Encoding.UTF8.GetString(packet.Auth));
-            _authIds = server.SuperDigest == id
-                ? [.. _authIds, new Id(AuthenticationProviders.Digest, id), new Id(AuthenticationProviders.Super, string.Empty)]
-                : [.. _authIds, new Id(AuthenticationProviders.Digest, id)];
+            AddAuthId(new Id(AuthenticationProviders.Digest, id), server.SuperDigest == id);
 
             Output.Enqueue(new RequestHeader(xid, OpCode.Auth), Task.FromResult(new Reply(0, ErrorCode.Ok)));
             return;
@@ -771,14 +769,16 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
             if (_sasl.AuthorizationId is { } id)
             {
-                _authIds = server.Options.SaslSuperUser == id
-                    ? [.. _authIds, new Id(AuthenticationProviders.Sasl, id), new Id(AuthenticationProviders.Super, string.Empty)]
-                    : [.. _authIds, new Id(AuthenticationProviders.Sasl, id)];
+                AddAuthId(new Id(AuthenticationProviders.Sasl, id), server.Options.SaslSuperUser == id);
             }
         }
 
         Output.Enqueue(header, Task.FromResult(new Reply(0, ErrorCode.Ok, Encode(w => new SaslToken(response).Write(w)))));
     }
+
+    /// <summary>Adds an authenticated id, and the super user's when it is the configured one.</summary>
+    private void AddAuthId(Id id, bool isSuper) =>
+        _authIds = isSuper ? [.. _authIds, id, new Id(AuthenticationProviders.Super, string.Empty)] : [.. _authIds, id];
 
     private void WhoAmI(JuteWriter writer) =>
         new WhoAmIResponse([.. _authIds.Select(id => new ClientInfo(id.Scheme, id.Identity))]).Write(writer);

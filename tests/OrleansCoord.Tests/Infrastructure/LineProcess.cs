@@ -2,16 +2,26 @@ using System.Diagnostics;
 
 namespace OrleansCoord.Tests.Infrastructure;
 
-/// <summary>A real client run in the background whose output lines a test waits on while it acts on the servers.</summary>
+/// <summary>
+/// A real client run in the background (stdout and stderr as one stream of lines), which a test may wait on line by
+/// line while it acts on the servers, or run to completion (<see cref="ExternalCommand"/>).
+/// </summary>
 public sealed class LineProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly SemaphoreSlim _changed = new(0);
 
-    public LineProcess(string file, IEnumerable<string> args)
+    public LineProcess(string file, IEnumerable<string> args, string? stdin = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repository.Root };
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+            WorkingDirectory = Repository.Root,
+        };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -22,6 +32,11 @@ public sealed class LineProcess : IDisposable
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        if (stdin is not null)
+        {
+            _process.StandardInput.Write(stdin);
+            _process.StandardInput.Close();
+        }
     }
 
     public string Output
@@ -62,9 +77,21 @@ public sealed class LineProcess : IDisposable
         }
     }
 
+    /// <summary>The exit code and output; a process still running after the timeout is killed and gets -1.</summary>
     public async Task<ExternalCommand.Result> WaitForExitAsync(TimeSpan timeout)
     {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            return new ExternalCommand.Result(-1, $"timed out after {timeout}\n{Output}");
+        }
+
+        // The parameterless wait also drains the redirected output.
         _process.WaitForExit();
         return new ExternalCommand.Result(_process.ExitCode, Output);
     }
