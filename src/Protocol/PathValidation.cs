@@ -80,7 +80,10 @@ public static class PathValidation
     }
 
     /// <summary>The last component of an absolute path.</summary>
-    public static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
+    public static string Name(string path) => NameSpan(path).ToString();
+
+    /// <summary>The last component of an absolute path, as a slice of it.</summary>
+    public static ReadOnlySpan<char> NameSpan(string path) => path.AsSpan(path.LastIndexOf('/') + 1);
 
     /// <summary>Whether a path is the ancestor itself or lies below it ("/" is above every path).</summary>
     public static bool IsAtOrBelow(string path, string ancestor) =>

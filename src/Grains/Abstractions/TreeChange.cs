@@ -16,18 +16,20 @@ public enum TreeChangeKind
 
 /// <summary>
 /// One step of a committed txn, applied by the subtree grain that owns <see cref="Path"/>. It carries the
-/// node's complete Stat after the change, so appliers never recompute what the quorum-log grain decided, and
-/// replaying a change onto a state that already holds it changes nothing.
+/// node's complete metadata after the change (for a delete, before it), so appliers never recompute what the
+/// quorum-log grain decided, and replaying a change onto a state that already holds it changes nothing.
+/// ChildAdded and ChildRemoved name the child by its full path, the same string the child's own change carries.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record TreeChange(
     [property: Id(0)] TreeChangeKind Kind,
     [property: Id(1)] string Path,
-    [property: Id(2)] Stat Stat,
+    [property: Id(2)] NodeMeta Meta,
     [property: Id(3)] byte[]? Data = null,
-    [property: Id(4)] Acl[]? Acl = null,
-    [property: Id(5)] string? ChildName = null,
-    [property: Id(6)] bool IsContainer = false);
+    [property: Id(4)] string? ChildPath = null)
+{
+    public Stat Stat => Meta.Stat;
+}
 
 /// <summary>
 /// A committed txn: its zxid and the ordered changes it makes; createSession carries the session's timeout and

@@ -1,21 +1,8 @@
-using OrleansCoord.Grains.Security;
-using OrleansCoord.Grains.Storage;
+using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Tree;
 using OrleansCoord.Protocol;
-using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.QuorumLog;
-
-/// <summary>
-/// What the leader knows of a znode without its data: Stat, ACL and CreateCount, ZooKeeper's stored cversion
-/// (children ever created, the source of sequential suffixes).
-/// </summary>
-public sealed record NodeMeta(Stat Stat, Acl[] Acl, int CreateCount, bool IsContainer = false)
-{
-    /// <summary>A recovered node's metadata; every change keeps cversion = 2 * creates - numChildren, so creates follow.</summary>
-    public static NodeMeta Of(SnapshotNode node) =>
-        new(node.Stat, AclCache.Intern(node.Acl), (int)(((long)node.Stat.Cversion + node.Stat.NumChildren) / 2), node.IsContainer);
-}
 
 /// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>
 public sealed class MetadataIndex

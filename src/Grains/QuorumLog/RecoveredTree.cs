@@ -44,19 +44,19 @@ public sealed class RecoveredTree
             switch (change.Kind)
             {
                 case TreeChangeKind.Create:
-                    Nodes[path] = new SnapshotNode(path, change.Data, change.Acl ?? [], change.Stat, change.IsContainer);
+                    Nodes[path] = new SnapshotNode(path, change.Data, change.Meta);
                     break;
                 case TreeChangeKind.Delete:
                     Nodes.Remove(path);
                     break;
                 case TreeChangeKind.SetData when Nodes.TryGetValue(path, out var node):
-                    Nodes[path] = node with { Data = change.Data, Stat = change.Stat };
+                    Nodes[path] = node with { Data = change.Data, Meta = node.Meta with { Stat = change.Stat } };
                     break;
                 case TreeChangeKind.SetAcl when Nodes.TryGetValue(path, out var node):
-                    Nodes[path] = node with { Acl = change.Acl ?? [], Stat = change.Stat };
+                    Nodes[path] = node with { Meta = node.Meta with { Acl = change.Meta.Acl, Stat = change.Stat } };
                     break;
                 case TreeChangeKind.ChildAdded or TreeChangeKind.ChildRemoved when Nodes.TryGetValue(path, out var node):
-                    Nodes[path] = node with { Stat = change.Stat };
+                    Nodes[path] = node with { Meta = node.Meta with { Stat = change.Stat } };
                     break;
             }
         }
@@ -91,7 +91,7 @@ public sealed class RecoveredTree
 
         foreach (var node in Nodes.Values)
         {
-            index.Set(node.Path, NodeMeta.Of(node));
+            index.Set(node.Path, node.Meta);
             if (node.Stat.EphemeralOwner != 0)
             {
                 sessions.AddEphemeral(node.Stat.EphemeralOwner, node.Path);

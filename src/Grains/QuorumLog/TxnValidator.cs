@@ -257,8 +257,9 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         }
 
         var stat = node.Stat with { Aversion = node.Stat.Aversion + 1 };
-        _overlay.Set(setAcl.Path, node with { Stat = stat, Acl = acl });
-        _changes.Add(new TreeChange(TreeChangeKind.SetAcl, setAcl.Path, stat, Acl: acl));
+        var meta = node with { Stat = stat, Acl = acl };
+        _overlay.Set(setAcl.Path, meta);
+        _changes.Add(new TreeChange(TreeChangeKind.SetAcl, setAcl.Path, meta));
         stat.ForClient().Write(writer);
         return ErrorCode.Ok;
     }
@@ -359,11 +360,12 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var stat = new Stat(zxid, zxid, time, time, 0, 0, 0, owner, op.Data?.Length ?? 0, 0, zxid);
         var createCount = parent.CreateCount + 1;
         var numChildren = parent.Stat.NumChildren + 1;
-        var parentStat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
-        _overlay.Set(path, new NodeMeta(stat, acl, 0, mode.IsContainer()));
-        _overlay.Set(parentPath, parent with { Stat = parentStat, CreateCount = createCount });
-        _changes.Add(new TreeChange(TreeChangeKind.Create, path, stat, op.Data, acl, IsContainer: mode.IsContainer()));
-        _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentStat, ChildName: PathValidation.Name(path)));
+        var meta = NodeMeta.Of(stat, acl, mode.IsContainer());
+        var parentMeta = parent with { Stat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid } };
+        _overlay.Set(path, meta);
+        _overlay.Set(parentPath, parentMeta);
+        _changes.Add(new TreeChange(TreeChangeKind.Create, path, meta, op.Data));
+        _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentMeta, ChildPath: path));
         resultPath = path;
         resultStat = stat.ForClient();
         return ErrorCode.Ok;
@@ -415,11 +417,11 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var parentPath = PathValidation.Parent(path);
         var parent = _overlay.Get(parentPath)!;
         var numChildren = parent.Stat.NumChildren - 1;
-        var parentStat = parent.Stat with { Cversion = (2 * parent.CreateCount) - numChildren, NumChildren = numChildren, Pzxid = zxid };
+        var parentMeta = parent with { Stat = parent.Stat with { Cversion = (2 * parent.CreateCount) - numChildren, NumChildren = numChildren, Pzxid = zxid } };
         _overlay.Set(path, null);
-        _overlay.Set(parentPath, parent with { Stat = parentStat });
-        _changes.Add(new TreeChange(TreeChangeKind.Delete, path, node.Stat));
-        _changes.Add(new TreeChange(TreeChangeKind.ChildRemoved, parentPath, parentStat, ChildName: PathValidation.Name(path)));
+        _overlay.Set(parentPath, parentMeta);
+        _changes.Add(new TreeChange(TreeChangeKind.Delete, path, node));
+        _changes.Add(new TreeChange(TreeChangeKind.ChildRemoved, parentPath, parentMeta, ChildPath: path));
     }
 
     private ErrorCode PrepareDeleteContainer(WriteRequest request, long zxid)
@@ -466,9 +468,9 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
     {
         var node = _overlay.Get(BuiltInNodes.Config)!;
         var data = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(request.Body) + "version=" + zxid.ToString("x", CultureInfo.InvariantCulture));
-        var stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = data.Length };
-        _overlay.Set(BuiltInNodes.Config, node with { Stat = stat });
-        _changes.Add(new TreeChange(TreeChangeKind.SetData, BuiltInNodes.Config, stat, data));
+        var meta = node with { Stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = data.Length } };
+        _overlay.Set(BuiltInNodes.Config, meta);
+        _changes.Add(new TreeChange(TreeChangeKind.SetData, BuiltInNodes.Config, meta, data));
         return ErrorCode.Ok;
     }
 
@@ -502,10 +504,10 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.BadVersion;
         }
 
-        var stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = op.Data?.Length ?? 0 };
-        _overlay.Set(path, node with { Stat = stat });
-        _changes.Add(new TreeChange(TreeChangeKind.SetData, path, stat, op.Data));
-        resultStat = stat.ForClient();
+        var meta = node with { Stat = node.Stat with { Mzxid = zxid, Mtime = time, Version = node.Stat.Version + 1, DataLength = op.Data?.Length ?? 0 } };
+        _overlay.Set(path, meta);
+        _changes.Add(new TreeChange(TreeChangeKind.SetData, path, meta, op.Data));
+        resultStat = meta.Stat.ForClient();
         return ErrorCode.Ok;
     }
 

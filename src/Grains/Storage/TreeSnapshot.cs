@@ -5,15 +5,25 @@ namespace OrleansCoord.Grains.Storage;
 
 /// <summary>
 /// One znode as a snapshot keeps it: everything the owning subtree grain holds except the children, which
-/// follow from the paths, and the count of children ever created, which follows from the Stat.
+/// follow from the paths. Recovery hands its metadata to the quorum-log grain's index and to the subtree grain alike.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SnapshotNode(
     [property: Id(0)] string Path,
     [property: Id(1)] byte[]? Data,
-    [property: Id(2)] Acl[] Acl,
-    [property: Id(3)] Stat Stat,
-    [property: Id(4)] bool IsContainer);
+    [property: Id(2)] NodeMeta Meta)
+{
+    public SnapshotNode(string path, byte[]? data, Acl[] acl, Stat stat, bool isContainer)
+        : this(path, data, NodeMeta.Of(stat, acl, isContainer))
+    {
+    }
+
+    public Acl[] Acl => Meta.Acl;
+
+    public Stat Stat => Meta.Stat;
+
+    public bool IsContainer => Meta.IsContainer;
+}
 
 /// <summary>
 /// A live session as a snapshot keeps it, with the replies to its latest writes; its expiry restarts from the

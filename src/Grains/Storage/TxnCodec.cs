@@ -27,14 +27,23 @@ public static class TxnCodec
             w.WriteString(change.Path);
             change.Stat.Write(w);
             w.WriteBuffer(change.Data);
-            w.WriteBool(change.Acl is not null);
-            if (change.Acl is not null)
+            var setsAcl = change.Kind is TreeChangeKind.Create or TreeChangeKind.SetAcl;
+            w.WriteBool(setsAcl);
+            if (setsAcl)
             {
-                Acl.WriteList(w, change.Acl);
+                Acl.WriteList(w, change.Meta.Acl);
             }
 
-            w.WriteString(change.ChildName);
-            w.WriteBool(change.IsContainer);
+            if (change.ChildPath is null)
+            {
+                w.WriteString(null);
+            }
+            else
+            {
+                w.WriteString(PathValidation.NameSpan(change.ChildPath));
+            }
+
+            w.WriteBool(change.Meta.IsContainer);
         }
 
         // Records written before replies were kept end here, so they are only added when there are some.
@@ -91,8 +100,10 @@ public static class TxnCodec
             var path = r.ReadRequiredString();
             var stat = Stat.Read(ref r);
             var data = r.ReadBuffer();
-            Acl[]? acl = r.ReadBool() ? [.. Acl.ReadList(ref r) ?? []] : null;
-            changes[i] = new TreeChange(kind, path, stat, data, acl, r.ReadString(), r.ReadBool());
+            // Only the changes that set an ACL store it: the others read back with none, which recovery never asks of them.
+            Acl[] acl = r.ReadBool() ? [.. Acl.ReadList(ref r) ?? []] : [];
+            var child = r.ReadString();
+            changes[i] = new TreeChange(kind, path, NodeMeta.Of(stat, acl, r.ReadBool()), data, child is null ? null : PathValidation.Combine(path, child));
         }
 
         var outcomes = r.Remaining > 0 ? ReadOutcomes(ref r) : null;

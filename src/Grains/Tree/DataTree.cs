@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Storage;
 using OrleansCoord.Protocol;
@@ -16,6 +18,7 @@ public sealed class DataTree
     private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _childLists = new(StringComparer.Ordinal);
     private long _cachedChildListBytes;
+    private string? _lastCreatedPath;
 
     public WatchManager Watches { get; } = new();
 
@@ -29,7 +32,10 @@ public sealed class DataTree
 
     public long DataSize { get; private set; }
 
-    public DataNode? Get(string path) => _nodes.GetValueOrDefault(path);
+    public DataNode? Get(string path) => _nodes.TryGetValue(path, out var node) ? node : null;
+
+    // Changes update the node in its table slot.
+    private ref DataNode Find(string path) => ref CollectionsMarshal.GetValueRefOrNullRef(_nodes, path);
 
     /// <summary>Descendants of a path held in this subtree (all of them, for any path but "/").</summary>
     public int CountDescendants(string path)
@@ -59,23 +65,28 @@ public sealed class DataTree
         DataSize = 0;
         foreach (var node in nodes)
         {
-            _nodes[node.Path] = new DataNode(node.Data, node.Acl, node.Stat, node.IsContainer);
+            _nodes[node.Path] = new DataNode(node.Meta, node.Data);
             DataSize += node.Path.Length + (node.Data?.Length ?? 0);
         }
 
         foreach (var path in _nodes.Keys)
         {
-            if (path != "/" && _nodes.TryGetValue(PathValidation.Parent(path), out var parent))
+            if (path != "/")
             {
-                parent.AddChild(PathValidation.Name(path));
+                ref var parent = ref Find(PathValidation.Parent(path));
+                if (!Unsafe.IsNullRef(ref parent))
+                {
+                    parent.AddChild(path);
+                }
             }
         }
 
-        if (_nodes.TryGetValue("/", out var root))
+        ref var root = ref Find("/");
+        if (!Unsafe.IsNullRef(ref root))
         {
             foreach (var name in rootChildren)
             {
-                root.AddChild(name);
+                root.AddChild(PathValidation.Combine("/", name));
             }
         }
 
@@ -84,14 +95,14 @@ public sealed class DataTree
     }
 
     /// <summary>A node's child names, sorted and jute-encoded as getChildren replies carry them.</summary>
-    public byte[] EncodedChildren(string path, DataNode node)
+    public byte[] EncodedChildren(string path, in DataNode node)
     {
         if (_childLists.TryGetValue(path, out var encoded))
         {
             return encoded;
         }
 
-        var children = node.Children.ToList();
+        var children = node.ChildNames.ToList();
         children.Sort(StringComparer.Ordinal);
         var output = new ArrayBufferWriter<byte>();
         new JuteWriter(output).WriteStringList(children);
@@ -123,7 +134,8 @@ public sealed class DataTree
         switch (change.Kind)
         {
             case TreeChangeKind.Create:
-                _nodes[path] = new DataNode(change.Data, change.Acl ?? [], change.Stat, change.IsContainer);
+                _nodes[path] = new DataNode(change.Meta, change.Data);
+                _lastCreatedPath = path;
                 DataSize += path.Length + (change.Data?.Length ?? 0);
                 Watches.Trigger(path, EventType.NodeCreated, item.Zxid, item.Order, fired);
                 break;
@@ -138,42 +150,47 @@ public sealed class DataTree
                 Watches.Trigger(path, EventType.NodeDeleted, item.Zxid, item.Order, fired);
                 break;
             case TreeChangeKind.SetData:
-                if (_nodes.TryGetValue(path, out var node))
+                ref var node = ref Find(path);
+                if (!Unsafe.IsNullRef(ref node))
                 {
                     DataSize += (change.Data?.Length ?? 0) - (node.Data?.Length ?? 0);
                     node.Data = change.Data;
-                    node.Stat = change.Stat;
+                    node.Meta = change.Meta;
                 }
 
                 Watches.Trigger(path, EventType.NodeDataChanged, item.Zxid, item.Order, fired);
                 break;
             case TreeChangeKind.SetAcl:
-                if (_nodes.TryGetValue(path, out node))
+                node = ref Find(path);
+                if (!Unsafe.IsNullRef(ref node))
                 {
-                    node.Acl = change.Acl ?? [];
-                    node.Stat = change.Stat;
+                    node.Meta = change.Meta;
                 }
 
                 break;
             case TreeChangeKind.ChildAdded or TreeChangeKind.ChildRemoved:
                 ForgetChildList(path);
-                if (_nodes.TryGetValue(path, out node))
+                node = ref Find(path);
+                if (!Unsafe.IsNullRef(ref node))
                 {
+                    var child = change.ChildPath!;
                     if (change.Kind == TreeChangeKind.ChildAdded)
                     {
-                        node.AddChild(change.ChildName!);
+                        // A child held here was created by the change before this one; a change that crossed silos
+                        // carries a copy of its path, and the parent keeps the string the tree keys the child by.
+                        node.AddChild(child == _lastCreatedPath ? _lastCreatedPath : child);
                     }
                     else
                     {
-                        node.RemoveChild(change.ChildName!);
+                        node.RemoveChild(child);
                         if (path == "/")
                         {
                             // A top-level node lives in a subtree of its own, which may go with it: the root keeps its deletion too.
-                            Deletions.Record(PathValidation.Combine(path, change.ChildName!), item.Zxid);
+                            Deletions.Record(child, item.Zxid);
                         }
                     }
 
-                    node.Stat = change.Stat;
+                    node.Meta = change.Meta;
                 }
 
                 Watches.Trigger(path, EventType.NodeChildrenChanged, item.Zxid, item.Order, fired);
@@ -203,7 +220,7 @@ public sealed class DataTree
             }
         }
 
-        void AddNode(string at, DataNode node)
+        void AddNode(string at, in DataNode node)
         {
             if (node.Stat.Czxid > relativeZxid)
             {

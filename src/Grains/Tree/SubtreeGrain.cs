@@ -82,7 +82,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             {
                 if (_tree.Get(path) is { } node)
                 {
-                    nodes.Add(new SnapshotNode(path, node.Data, node.Acl, node.Stat, node.IsContainer));
+                    nodes.Add(new SnapshotNode(path, node.Data, node.Meta));
                 }
             }
         }
@@ -95,7 +95,8 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         ThrowIfNotLoaded();
         var zxid = Math.Max(_tree.LastAppliedZxid, command.MinZxid);
         var path = command.Path;
-        var node = _tree.Get(path);
+        var found = _tree.Get(path);
+        var node = found.GetValueOrDefault();
         switch (command.Type)
         {
             case OpCode.Exists:
@@ -105,9 +106,9 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                     _tree.Watches.AddDataWatch(path, command.Watcher);
                 }
 
-                return node is null ? Bodiless(zxid, ErrorCode.NoNode) : Reply(zxid, node.Stat.ForClient().Write);
+                return found is null ? Bodiless(zxid, ErrorCode.NoNode) : Reply(zxid, node.Stat.ForClient().Write);
             case OpCode.GetData:
-                return Readable(node, command, Perms.Read) is { } dataError
+                return Readable(found, command, Perms.Read) is { } dataError
                     ? Bodiless(zxid, dataError)
                     : Reply(zxid, w =>
                     {
@@ -116,11 +117,11 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                             _tree.Watches.AddDataWatch(path, command.Watcher);
                         }
 
-                        w.WriteBuffer(node!.Data);
+                        w.WriteBuffer(node.Data);
                         node.Stat.ForClient().Write(w);
                     });
             case OpCode.GetChildren or OpCode.GetChildren2:
-                return Readable(node, command, Perms.Read) is { } childrenError
+                return Readable(found, command, Perms.Read) is { } childrenError
                     ? Bodiless(zxid, childrenError)
                     : Reply(zxid, w =>
                     {
@@ -129,23 +130,23 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
                             _tree.Watches.AddChildWatch(path, command.Watcher);
                         }
 
-                        w.WriteRaw(_tree.EncodedChildren(path, node!));
+                        w.WriteRaw(_tree.EncodedChildren(path, node));
                         if (command.Type == OpCode.GetChildren2)
                         {
-                            node!.Stat.ForClient().Write(w);
+                            node.Stat.ForClient().Write(w);
                         }
                     });
             case OpCode.GetAcl:
-                return Readable(node, command, Perms.Read | Perms.Admin) is { } aclError
+                return Readable(found, command, Perms.Read | Perms.Admin) is { } aclError
                     ? Bodiless(zxid, aclError)
                     : Reply(zxid, w =>
                     {
-                        var admin = AclChecker.IsAllowed(node!.Acl, command.AuthIds, Perms.Admin, _skipAcl);
+                        var admin = AclChecker.IsAllowed(node.Acl, command.AuthIds, Perms.Admin, _skipAcl);
                         Acl.WriteList(w, admin ? node.Acl : AclChecker.MaskDigests(node.Acl));
                         node.Stat.ForClient().Write(w);
                     });
             case OpCode.GetAllChildrenNumber:
-                return Readable(node, command, Perms.Read) is { } countError
+                return Readable(found, command, Perms.Read) is { } countError
                     ? Bodiless(zxid, countError)
                     : Reply(zxid, w => w.WriteInt(_tree.CountDescendants(path)));
             case OpCode.AddWatch:
@@ -256,8 +257,8 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     /// <summary>NONODE or NOAUTH as ZooKeeper checks them for a read, or null when the read may go ahead.</summary>
     private ErrorCode? Readable(DataNode? node, ReadCommand command, Perms perm) =>
-        node is null ? ErrorCode.NoNode
-        : !AclChecker.IsAllowed(node.Acl, command.AuthIds, perm, _skipAcl) ? ErrorCode.NoAuth
+        node is not { } found ? ErrorCode.NoNode
+        : !AclChecker.IsAllowed(found.Acl, command.AuthIds, perm, _skipAcl) ? ErrorCode.NoAuth
         : null;
 
     private Task<ReadResult> Reply(long zxid, Action<JuteWriter> write)

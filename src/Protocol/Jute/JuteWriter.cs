@@ -55,17 +55,22 @@ public readonly ref struct JuteWriter
             return;
         }
 
+        WriteString(value.AsSpan());
+    }
+
+    /// <summary>Writes a string that is a slice of another, such as a path's last component.</summary>
+    public void WriteString(ReadOnlySpan<char> value)
+    {
         var length = Encoding.UTF8.GetByteCount(value);
         WriteInt(length);
-        var span = _output.GetSpan(length);
-        Encoding.UTF8.GetBytes(value, span);
+        Encoding.UTF8.GetBytes(value, _output.GetSpan(length));
         _output.Advance(length);
     }
 
-    /// <summary>UTF-8 bytes with no length prefix: the whole body of deleteContainer.</summary>
     /// <summary>Bytes already in jute encoding, copied as they are.</summary>
     public void WriteRaw(ReadOnlySpan<byte> encoded) => _output.Write(encoded);
 
+    /// <summary>UTF-8 bytes with no length prefix: the whole body of deleteContainer.</summary>
     public void WriteRawUtf8(string value)
     {
         var length = Encoding.UTF8.GetByteCount(value);

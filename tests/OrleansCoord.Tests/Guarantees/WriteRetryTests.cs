@@ -209,7 +209,7 @@ public sealed class WriteRetryTests : IDisposable
     [Fact]
     public void Txn_records_written_before_replies_were_kept_still_read()
     {
-        var txn = new Txn(7, 0x99, 3, 1000, OpCode.Delete, [new TreeChange(TreeChangeKind.Delete, "/x", default)]);
+        var txn = new Txn(7, 0x99, 3, 1000, OpCode.Delete, [new TreeChange(TreeChangeKind.Delete, "/x", new NodeMeta(default, []))]);
         var withReplies = txn with { Outcomes = [new WriteOutcome(SessionOwner, 3, new WriteResult(7, ErrorCode.Ok, [4, 5]))] };
 
         var plain = Encode(w => TxnCodec.Write(w, txn));

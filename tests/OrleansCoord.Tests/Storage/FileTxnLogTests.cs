@@ -30,8 +30,8 @@ public sealed class FileTxnLogTests : IDisposable
     internal static Txn Create(long zxid, string path, int dataLength = 10) =>
         new(zxid, 0x1234, (int)zxid, 1000 + zxid, OpCode.Create,
             [
-                new TreeChange(TreeChangeKind.Create, path, default(Stat) with { Czxid = zxid, Mzxid = zxid }, new byte[dataLength], [.. Acl.OpenAclUnsafe]),
-                new TreeChange(TreeChangeKind.ChildAdded, "/", default(Stat) with { Pzxid = zxid }, ChildName: path[1..]),
+                new TreeChange(TreeChangeKind.Create, path, new NodeMeta(default(Stat) with { Czxid = zxid, Mzxid = zxid }, [.. Acl.OpenAclUnsafe]), new byte[dataLength]),
+                new TreeChange(TreeChangeKind.ChildAdded, "/", new NodeMeta(default(Stat) with { Pzxid = zxid }, []), ChildPath: path),
             ]);
 
     private static List<Txn> Replay(FileTxnLog log, long after = 0)
@@ -57,7 +57,8 @@ public sealed class FileTxnLogTests : IDisposable
         var txns = Replay(reopened);
         Assert.Equal([1L, 2, 3], txns.Select(t => t.Zxid));
         Assert.Equal("/b", txns[1].Changes[0].Path);
-        Assert.Equal("b", txns[1].Changes[1].ChildName);
+        Assert.Equal("/b", txns[1].Changes[1].ChildPath);
+        Assert.Equal(Acl.OpenAclUnsafe, txns[1].Changes[0].Meta.Acl);
         Assert.Equal(2, txns[1].Changes[0].Stat.Czxid);
         Assert.Equal(4000, txns[2].SessionTimeout);
         Assert.Equal([1, 2, 3], txns[2].SessionPassword);

@@ -13,7 +13,7 @@ namespace OrleansCoord.Tests.Storage;
 public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private static Txn SetData(long zxid, string path) =>
-        new(zxid, 0x42, (int)zxid, 1000, OpCode.SetData, [new TreeChange(TreeChangeKind.SetData, path, default(Stat) with { Mzxid = zxid, Version = 1 }, [1, 2, 3])]);
+        new(zxid, 0x42, (int)zxid, 1000, OpCode.SetData, [new TreeChange(TreeChangeKind.SetData, path, new NodeMeta(default(Stat) with { Mzxid = zxid, Version = 1 }, []), [1, 2, 3])]);
 
     private static async Task<List<Txn>> ReplayAsync(PostgresTxnLog log, long after = 0)
     {
