@@ -33,7 +33,8 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     // The subtrees this connection set watches in, with the incarnation of the grain that holds them.
     private readonly ConcurrentDictionary<string, Guid> _watchedSubtrees = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
-    private Task<WriteResult>? _lastWrite;
+    // The session's latest request ordered by the quorum-log grain: a write, or a read sent while writes were in flight.
+    private Task<WriteResult>? _lastOrdered;
     private long _highestZxid;
 
     // The owner tag the handshake got; the session's writes carry it, so those sent after it moved are refused.
@@ -363,6 +364,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     Output.Enqueue(header, SubmitWrite(header, body));
                     break;
                 case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
+                    or OpCode.GetAllChildrenNumber when _lastOrdered is { IsCompleted: false } && TryReadAmongWrites(header, body):
+                    break;
+                case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
                     or OpCode.GetAllChildrenNumber or OpCode.CheckWatches or OpCode.RemoveWatches:
                     await ReadAsync(header, body);
                     break;
@@ -400,7 +404,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     private Task<Reply> SubmitWrite(RequestHeader header, byte[] body)
     {
         var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner));
-        _lastWrite = write;
+        _lastOrdered = write;
         return ToReply(write);
 
         async Task<Reply> ToReply(Task<WriteResult> write)
@@ -425,9 +429,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     private async Task<long> ReadPointAsync()
     {
         var min = Math.Max(_highestZxid, server.Watermark.Value);
-        if (_lastWrite is not null)
+        if (_lastOrdered is not null)
         {
-            min = Math.Max(min, (await _lastWrite).Zxid);
+            min = Math.Max(min, (await _lastOrdered).Zxid);
         }
 
         if (min > server.Watermark.Value)
@@ -516,6 +520,71 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
         return new Reply(result.Zxid, result.Err, result.Body);
     });
+
+    /// <summary>
+    /// A read sent while the session's writes are in flight goes with them to the quorum-log grain, which has it served
+    /// where it stands among them: it sees the session's earlier writes and none of its later ones, and the
+    /// connection goes on reading requests meanwhile, so the session's next writes join the next batch instead of
+    /// waiting for this read (ZooKeeper's CommitProcessor holds such a read the same way while it logs what follows).
+    /// Returns false for the reads the gateway answers itself.
+    /// </summary>
+    private bool TryReadAmongWrites(RequestHeader header, byte[] body)
+    {
+        var reader = new JuteReader(body);
+        var (path, watch) = header.Type is OpCode.GetAcl or OpCode.GetAllChildrenNumber
+            ? (PathRequest.Read(ref reader).Path, false)
+            : PathWatchRequest.Read(ref reader) is var request ? (request.Path, request.Watch) : default;
+        if (path.Length == 0 || path[0] != '/' || (header.Type == OpCode.GetAllChildrenNumber && path == "/"))
+        {
+            return false;
+        }
+
+        // The reply slot is taken before the read can be served, so that events of the watch it sets stay behind it.
+        var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Output.Enqueue(header, reply.Task);
+        var command = new ReadCommand(header.Type, path, watch, _authIds, Watcher, 0);
+        var read = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner, command));
+
+        // Later reads of the session wait for this one (or go the same way), so none shows an older state.
+        _lastOrdered = read;
+        _ = AnswerAsync();
+        return true;
+
+        async Task AnswerAsync()
+        {
+            try
+            {
+                var result = await read;
+                if (result.Err == ErrorCode.ConnectionLoss)
+                {
+                    Abort();
+                }
+                else if (watch && result.Incarnation != Guid.Empty)
+                {
+                    NoteWatches(SubtreePartitioner.KeyFor(path), result.Incarnation);
+                }
+
+                var answer = new ReadResult(result.Zxid, result.Err, result.Body, result.Incarnation);
+                if (header.Type == OpCode.GetData)
+                {
+                    answer = await WithQuotaUsageAsync(path, answer);
+                }
+
+                reply.SetResult(new Reply(answer.Zxid, answer.Err, answer.Body));
+            }
+            catch (WriteOutcomeUnknownException)
+            {
+                // The batch it went with may or may not have committed: as for a write, the client reconnects.
+                Abort();
+                reply.SetResult(new Reply(server.Watermark.Value, ErrorCode.ConnectionLoss));
+            }
+            catch (Exception ex)
+            {
+                LogReadFailed(logger, ex, header.Type);
+                reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.SystemError));
+            }
+        }
+    }
 
     /// <summary>
     /// ZooKeeper keeps a quota's usage in its zookeeper_stats node's data, outside the log; here the quorum-log grain

@@ -13,8 +13,11 @@ namespace OrleansCoord.Grains.Abstractions;
 /// </summary>
 public interface ISubtreeGrain : IGrainWithStringKey
 {
-    /// <summary>Applies committed changes in zxid order; returns the watch events they fired.</summary>
-    Task<WatchEvent[]> Apply(ApplyItem[] items);
+    /// <summary>
+    /// Applies committed changes in zxid order, serving each read where it stands among them; returns the watch events
+    /// the changes fired and the reads' results.
+    /// </summary>
+    Task<AppliedBatch> Apply(ApplyItem[] items, OrderedRead[] reads);
 
     /// <summary>
     /// Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.
@@ -57,6 +60,14 @@ public interface ISubtreeGrain : IGrainWithStringKey
 /// <summary>One change of a committed batch, tagged with its zxid and its position in the batch.</summary>
 [GenerateSerializer, Immutable]
 public readonly record struct ApplyItem([property: Id(0)] long Zxid, [property: Id(1)] int Order, [property: Id(2)] TreeChange Change);
+
+/// <summary>A read to serve among a batch's changes: before the change at index Before, or after all of them.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct OrderedRead([property: Id(0)] int Before, [property: Id(1)] ReadCommand Command);
+
+/// <summary>What one subtree grain's share of a batch did: the watch events it fired and the results of its reads, in order.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AppliedBatch([property: Id(0)] WatchEvent[] Fired, [property: Id(1)] ReadResult[] Reads);
 
 /// <summary>A read as the gateway routes it to the owning subtree grain.</summary>
 [GenerateSerializer, Immutable]

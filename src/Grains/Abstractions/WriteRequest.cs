@@ -7,6 +7,8 @@ namespace OrleansCoord.Grains.Abstractions;
 /// One client write as the gateway received it: the raw request body plus who sent it. <see cref="Owner"/> names
 /// the connection the session had when it was sent (0 for the server's own writes): a write from a connection the
 /// session has since left is refused with SESSIONMOVED, and (Owner, Xid) identify a write sent again.
+/// A request with <see cref="Read"/> is a read the session sent while its writes were in flight: it is ordered among
+/// the writes, so that it sees the session's earlier writes and none of its later ones, and changes nothing.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record WriteRequest(
@@ -15,14 +17,19 @@ public sealed record WriteRequest(
     [property: Id(2)] OpCode Type,
     [property: Id(3)] byte[] Body,
     [property: Id(4)] Id[] AuthIds,
-    [property: Id(5)] long Owner = 0);
+    [property: Id(5)] long Owner = 0,
+    [property: Id(6)] ReadCommand? Read = null);
 
-/// <summary>The outcome of one write: its zxid (or the last zxid, for errors) and the encoded reply body.</summary>
+/// <summary>
+/// The outcome of one request of a batch: its zxid (or the last zxid, for errors) and the encoded reply body; for a
+/// read ordered among writes, also the incarnation of the subtree grain that answered it.
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct WriteResult(
     [property: Id(0)] long Zxid,
     [property: Id(1)] ErrorCode Err,
-    [property: Id(2)] byte[]? Body);
+    [property: Id(2)] byte[]? Body,
+    [property: Id(3)] Guid Incarnation = default);
 
 /// <summary>The reply a connection got for one of its writes, kept so that the write sent again is answered, not applied again.</summary>
 [GenerateSerializer, Immutable]

@@ -141,15 +141,26 @@ public sealed partial class QuorumLogGrain(
         var now = Now();
         var results = new WriteResult[batch.Length];
         var txns = new List<Txn>(batch.Length);
+        List<PendingRead>? reads = null;
         _validator.StartBatch();
         for (var i = 0; i < batch.Length; i++)
         {
+            if (batch[i].Read is { } read)
+            {
+                // Served after the txns ordered so far, at the state their last one leaves.
+                (reads ??= []).Add(new PendingRead(i, txns.Count, read with { MinZxid = _lastZxid }));
+                continue;
+            }
+
             results[i] = _validator.Process(batch[i], now, ref _lastZxid, txns);
         }
 
-        await CommitAsync(txns);
+        await CommitAsync(txns, reads, results);
         return results;
     }
+
+    /// <summary>A read of a batch: the request it answers and how many of the batch's txns it comes after.</summary>
+    private readonly record struct PendingRead(int Request, int AfterTxns, ReadCommand Command);
 
     public async Task<SessionInfo> CreateSession(int timeoutMs)
     {
@@ -349,14 +360,108 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    /// <summary>Makes a batch durable, applies it to the subtree grains, then publishes the new watermark.</summary>
-    private async Task CommitAsync(List<Txn> txns)
+    /// <summary>
+    /// Makes a batch durable, applies it to the subtree grains (which serve its reads where they stand among its
+    /// changes, into <paramref name="results"/>), then publishes the new watermark.
+    /// </summary>
+    private async Task CommitAsync(List<Txn> txns, List<PendingRead>? reads = null, WriteResult[]? results = null)
     {
+        if (txns.Count == 0 && reads is null)
+        {
+            return;
+        }
+
+        if (txns.Count > 0)
+        {
+            await AppendAsync(txns);
+        }
+
+        var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
+        GrainShare ShareOf(string path)
+        {
+            var key = SubtreePartitioner.KeyFor(path);
+            if (!perGrain.TryGetValue(key, out var share))
+            {
+                share = new GrainShare(key);
+                perGrain[key] = share;
+            }
+
+            return share;
+        }
+
+        var changes = txns.Count > 0 && _feedGateways.Count > 0 ? new List<NodeChange>() : null;
+        var order = 0;
+        var nextRead = 0;
+        for (var t = 0; t <= txns.Count; t++)
+        {
+            for (; reads is not null && nextRead < reads.Count && reads[nextRead].AfterTxns == t; nextRead++)
+            {
+                var read = reads[nextRead];
+                var share = ShareOf(read.Command.Path);
+                share.Reads.Add(new OrderedRead(share.Items.Count, read.Command));
+                share.Requests.Add(read.Request);
+            }
+
+            if (t == txns.Count)
+            {
+                break;
+            }
+
+            var txn = txns[t];
+            foreach (var change in txn.Changes)
+            {
+                if (changes is not null && NodeChange.EventOf(change.Kind) is { } type)
+                {
+                    changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
+                }
+
+                ShareOf(change.Path).Items.Add(new ApplyItem(txn.Zxid, order++, change));
+            }
+        }
+
+        var shares = perGrain.Values.ToArray();
+        var applied = await Task.WhenAll(shares.Select(share => ApplyAsync(share.Key, [.. share.Items], [.. share.Reads])));
+        for (var g = 0; g < shares.Length; g++)
+        {
+            for (var r = 0; r < shares[g].Requests.Count; r++)
+            {
+                var read = applied[g].Reads[r];
+                results![shares[g].Requests[r]] = new WriteResult(read.Zxid, read.Err, read.Body, read.Incarnation);
+            }
+        }
+
         if (txns.Count == 0)
         {
             return;
         }
 
+        var previous = _watermark;
+        _watermark = txns[^1].Zxid;
+        long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
+        await PublishAsync(previous, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
+
+        _txnsSinceSnapshot += txns.Count;
+        if (_txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
+        {
+            StartSnapshot();
+        }
+    }
+
+    /// <summary>One subtree grain's part of a batch: its changes, its reads, and the requests those reads answer.</summary>
+    private sealed class GrainShare(string key)
+    {
+        public string Key { get; } = key;
+
+        public List<ApplyItem> Items { get; } = [];
+
+        public List<OrderedRead> Reads { get; } = [];
+
+        public List<int> Requests { get; } = [];
+    }
+
+    /// <summary>Makes txns durable; a failure leaves the index and session table rebuilt from what storage holds.</summary>
+    private async Task AppendAsync(List<Txn> txns)
+    {
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -389,47 +494,6 @@ public sealed partial class QuorumLogGrain(
             {
                 audit.EphemeralsDeleted(txn.SessionId, [.. txn.Changes.Where(static c => c.Kind == TreeChangeKind.Delete).Select(static c => c.Path)]);
             }
-        }
-
-        var perGrain = new Dictionary<string, List<ApplyItem>>(StringComparer.Ordinal);
-        var changes = _feedGateways.Count > 0 ? new List<NodeChange>() : null;
-        var order = 0;
-        foreach (var txn in txns)
-        {
-            foreach (var change in txn.Changes)
-            {
-                if (changes is not null && NodeChange.EventOf(change.Kind) is { } type)
-                {
-                    changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
-                }
-
-                var key = SubtreePartitioner.KeyFor(change.Path);
-                if (!perGrain.TryGetValue(key, out var items))
-                {
-                    items = [];
-                    perGrain[key] = items;
-                }
-
-                items.Add(new ApplyItem(txn.Zxid, order++, change));
-            }
-        }
-
-        var applies = new List<Task<WatchEvent[]>>(perGrain.Count);
-        foreach (var (key, items) in perGrain)
-        {
-            applies.Add(ApplyAsync(key, [.. items]));
-        }
-
-        var fired = await Task.WhenAll(applies);
-        var previous = _watermark;
-        _watermark = txns[^1].Zxid;
-        long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
-        await PublishAsync(previous, fired, closed, changes?.ToArray());
-
-        _txnsSinceSnapshot += txns.Count;
-        if (_txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
-        {
-            StartSnapshot();
         }
     }
 
@@ -529,18 +593,18 @@ public sealed partial class QuorumLogGrain(
     /// answer an error for a write that happened: a grain whose silo died is reloaded from storage where it
     /// lands next, and the apply retried (it skips what the load already brought).
     /// </summary>
-    private async Task<WatchEvent[]> ApplyAsync(string key, ApplyItem[] items)
+    private async Task<AppliedBatch> ApplyAsync(string key, ApplyItem[] items, OrderedRead[] reads)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await GrainFactory.GetGrain<ISubtreeGrain>(key).Apply(items);
+                return await GrainFactory.GetGrain<ISubtreeGrain>(key).Apply(items, reads);
             }
             catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
             {
                 // A batch that creates the subtree's top node starts it empty: nothing can exist under it before.
-                var creates = items[0].Change is { Kind: TreeChangeKind.Create } create && create.Path == key;
+                var creates = items is [{ Change: { Kind: TreeChangeKind.Create } create }, ..] && create.Path == key;
                 await LoadSubtreeAsync(key, creates ? items[0].Zxid - 1 : 0);
             }
             catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))

@@ -39,20 +39,40 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.CompletedTask;
     }
 
-    public Task<WatchEvent[]> Apply(ApplyItem[] items)
+    public Task<AppliedBatch> Apply(ApplyItem[] items, OrderedRead[] reads)
     {
         ThrowIfNotLoaded();
         var fired = new List<WatchEvent>();
-        foreach (var item in items)
+        var results = reads.Length == 0 ? [] : new ReadResult[reads.Length];
+        var next = 0;
+        for (var i = 0; i < items.Length; i++)
         {
-            if (item.Zxid > _loadedThrough)
+            for (; next < reads.Length && reads[next].Before == i; next++)
             {
-                _tree.Apply(item, fired);
+                results[next] = ServeInOrder(reads[next].Command);
+            }
+
+            if (items[i].Zxid > _loadedThrough)
+            {
+                _tree.Apply(items[i], fired);
             }
         }
 
-        return Task.FromResult(fired.ToArray());
+        for (; next < reads.Length; next++)
+        {
+            results[next] = ServeInOrder(reads[next].Command);
+        }
+
+        return Task.FromResult(new AppliedBatch([.. fired], results));
     }
+
+    /// <summary>
+    /// Serves a read at its place among a batch's changes (its MinZxid). An activation reloaded from storage during the
+    /// batch may already hold later changes, which the read must not see: it gets CONNECTIONLOSS, and its client
+    /// reconnects and reads again, as after any failure of the silos.
+    /// </summary>
+    private ReadResult ServeInOrder(ReadCommand command) =>
+        _tree.LastAppliedZxid > command.MinZxid ? Bodiless(_tree.LastAppliedZxid, ErrorCode.ConnectionLoss) : Serve(command);
 
     public Task<Guid?> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren)
     {
@@ -93,6 +113,11 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     public Task<ReadResult> Read(ReadCommand command)
     {
         ThrowIfNotLoaded();
+        return Task.FromResult(Serve(command));
+    }
+
+    private ReadResult Serve(ReadCommand command)
+    {
         var zxid = Math.Max(_tree.LastAppliedZxid, command.MinZxid);
         var path = command.Path;
         var found = _tree.Get(path);
@@ -261,13 +286,13 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         : !AclChecker.IsAllowed(found.Acl, command.AuthIds, perm, _skipAcl) ? ErrorCode.NoAuth
         : null;
 
-    private Task<ReadResult> Reply(long zxid, Action<JuteWriter> write)
+    private ReadResult Reply(long zxid, Action<JuteWriter> write)
     {
         var output = new ArrayBufferWriter<byte>(128);
         write(new JuteWriter(output));
-        return Task.FromResult(new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray(), _incarnation));
+        return new ReadResult(zxid, ErrorCode.Ok, output.WrittenSpan.ToArray(), _incarnation);
     }
 
     /// <summary>A reply without a body: an error, or the bare OK of checkWatches and removeWatches.</summary>
-    private Task<ReadResult> Bodiless(long zxid, ErrorCode err) => Task.FromResult(new ReadResult(zxid, err, null, _incarnation));
+    private ReadResult Bodiless(long zxid, ErrorCode err) => new(zxid, err, null, _incarnation);
 }

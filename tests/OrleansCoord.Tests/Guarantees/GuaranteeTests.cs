@@ -101,6 +101,66 @@ public sealed class GuaranteeTests(SiloFixture fixture) : IClassFixture<SiloFixt
         Assert.Equal(300, Int((await GetAsync(writer, path)).Data));
     }
 
+    /// <summary>
+    /// Guarantee 2 with reads among a session's pipelined writes: a read sees the session's writes sent before it and
+    /// none sent after it, and a watch it sets fires for the next write, after the read's reply and before that
+    /// write's. Several sessions at once, so their writes share batches.
+    /// </summary>
+    [Fact]
+    public async Task A_pipelined_session_reads_its_earlier_writes_and_none_of_its_later_ones()
+    {
+        var root = Unique("fifo");
+        await using var setup = await ZkWireClient.ConnectAsync(Port);
+        Assert.Equal(ErrorCode.Ok, await CreateAsync(setup, root));
+        await using var group = await ZkWireClients.ConnectAsync(Port, 6);
+        await Task.WhenAll(group.All.Select(async (client, n) =>
+        {
+            var path = $"{root}/s{n}";
+            Assert.Equal(ErrorCode.Ok, await CreateAsync(client, path, Int(0)));
+            var sent = new List<(bool Write, int Value, bool Watch, Task<(ReplyHeader Header, byte[] Body)> Reply)>();
+            for (var i = 1; i <= 150; i++)
+            {
+                var value = i;
+                sent.Add((true, value, false, client.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, Int(value), -1).Write(w))));
+                var watch = i % 10 == 0;
+                sent.Add((false, value, watch, client.RequestAsync(OpCode.GetData, w => new PathWatchRequest(path, watch).Write(w))));
+            }
+
+            var replies = await Task.WhenAll(sent.Select(r => r.Reply));
+            Assert.Null(client.ProtocolViolation);
+
+            // The client's lock sends requests in xid order, so xids tell which writes came before each read.
+            var byXid = sent.Zip(replies).OrderBy(r => r.Second.Header.Xid).ToList();
+            var written = 0;
+            long lastZxid = 0;
+            foreach (var ((write, value, _, _), (header, body)) in byXid)
+            {
+                Assert.Equal(ErrorCode.Ok, header.Err);
+                Assert.True(header.Zxid >= lastZxid, $"reply {header.Xid} went back to zxid {header.Zxid:x}");
+                lastZxid = header.Zxid;
+                if (write)
+                {
+                    written = value;
+                }
+                else
+                {
+                    Assert.Equal(written, Int(ZkWireClient.Decode(body, GetDataResponse.Read).Data));
+                }
+            }
+
+            lock (client.Arrivals)
+            {
+                foreach (var (read, next) in byXid.Zip(byXid.Skip(1)).Where(p => p.First.First.Watch))
+                {
+                    var from = client.Arrivals.IndexOf($"reply:{read.Second.Header.Xid}");
+                    var to = client.Arrivals.IndexOf($"reply:{next.Second.Header.Xid}");
+                    Assert.True(from >= 0 && to > from);
+                    Assert.Equal(1, client.Arrivals.Skip(from).Take(to - from).Count(a => a == $"event:{EventType.NodeDataChanged}:{path}"));
+                }
+            }
+        })).WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     [Fact]
     public async Task Multi_is_atomic_and_reads_reflect_log_prefixes_across_subtrees()
     {
