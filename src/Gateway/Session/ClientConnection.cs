@@ -274,18 +274,27 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     {
         if (!readOnlyAllowed)
         {
-            return await server.QuorumLog.CreateSession(timeout);
+            return await OpenSessionAsync(timeout);
         }
 
         try
         {
-            return await server.QuorumLog.CreateSession(timeout).WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(timeout / 3, 1000, 5000)));
+            return await OpenSessionAsync(timeout).WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(timeout / 3, 1000, 5000)));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             server.NoteWritesFailed();
             return ReadOnlySession(timeout);
         }
+    }
+
+    /// <summary>Opens a session in the next batch of writes, beside the other sessions' writes and handshakes.</summary>
+    private async Task<SessionInfo> OpenSessionAsync(int timeout)
+    {
+        var result = await server.Batcher.Enqueue(WriteRequest.OpenSession(timeout));
+        return result.Err == ErrorCode.Ok
+            ? SessionInfo.FromResult(result)
+            : throw new InvalidOperationException($"the quorum-log grain opened no session: {result.Err}");
     }
 
     /// <summary>

@@ -19,11 +19,12 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// <summary>The keys of the subtree grains that hold nodes, the root's first.</summary>
     Task<string[]> GetSubtreeKeys();
 
-    /// <summary>Validates, orders, commits and applies a batch of writes; results come back in batch order.</summary>
+    /// <summary>
+    /// Validates, orders, commits and applies a batch of writes; results come back in batch order. A batch also
+    /// opens sessions (ZooKeeper's createSession txn, <see cref="WriteRequest.OpenSession"/>) and serves reads
+    /// ordered among its writes.
+    /// </summary>
     Task<WriteResult[]> Submit(WriteRequest[] batch);
-
-    /// <summary>Opens a session through the log (ZooKeeper's createSession txn).</summary>
-    Task<SessionInfo> CreateSession(int timeoutMs);
 
     /// <summary>
     /// Hands a live session to the connection that resumes it with its id and password (ZooKeeper's session owner

@@ -1,4 +1,5 @@
 using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
 using OrleansCoord.Protocol.Records;
 
 namespace OrleansCoord.Grains.Abstractions;
@@ -18,7 +19,19 @@ public sealed record WriteRequest(
     [property: Id(3)] byte[] Body,
     [property: Id(4)] Id[] AuthIds,
     [property: Id(5)] long Owner = 0,
-    [property: Id(6)] ReadCommand? Read = null);
+    [property: Id(6)] ReadCommand? Read = null)
+{
+    /// <summary>
+    /// A handshake's createSession: it goes in a batch like any write, so that sessions opened together share a
+    /// group commit; its result's body is the new session (<see cref="SessionInfo.FromResult"/>).
+    /// </summary>
+    public static WriteRequest OpenSession(int timeoutMs)
+    {
+        var body = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(body, timeoutMs);
+        return new WriteRequest(0, 0, OpCode.CreateSession, body, []);
+    }
+}
 
 /// <summary>
 /// The outcome of one request of a batch: its zxid (or the last zxid, for errors) and the encoded reply body; for a
@@ -59,4 +72,23 @@ public readonly record struct SessionInfo(
     [property: Id(1)] int TimeoutMs,
     [property: Id(2)] byte[] Password,
     [property: Id(3)] long Zxid,
-    [property: Id(4)] long Owner = 0);
+    [property: Id(4)] long Owner = 0)
+{
+    /// <summary>The session a createSession request opened, as its result's body carries it (jute: id, timeout, password, owner).</summary>
+    public WriteResult ToResult()
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>(48);
+        var writer = new JuteWriter(output);
+        writer.WriteLong(SessionId);
+        writer.WriteInt(TimeoutMs);
+        writer.WriteBuffer(Password);
+        writer.WriteLong(Owner);
+        return new WriteResult(Zxid, ErrorCode.Ok, output.WrittenSpan.ToArray());
+    }
+
+    public static SessionInfo FromResult(WriteResult result)
+    {
+        var reader = new JuteReader(result.Body);
+        return new SessionInfo(reader.ReadLong(), reader.ReadInt(), reader.ReadBuffer() ?? [], result.Zxid, reader.ReadLong());
+    }
+}

@@ -152,7 +152,9 @@ public sealed partial class QuorumLogGrain(
                 continue;
             }
 
-            results[i] = _validator.Process(batch[i], now, ref _lastZxid, txns);
+            results[i] = batch[i] is { Type: OpCode.CreateSession, SessionId: 0 } open
+                ? OpenSession(open, now, txns)
+                : _validator.Process(batch[i], now, ref _lastZxid, txns);
         }
 
         await CommitAsync(txns, reads, results);
@@ -162,15 +164,15 @@ public sealed partial class QuorumLogGrain(
     /// <summary>A read of a batch: the request it answers and how many of the batch's txns it comes after.</summary>
     private readonly record struct PendingRead(int Request, int AfterTxns, ReadCommand Command);
 
-    public async Task<SessionInfo> CreateSession(int timeoutMs)
+    /// <summary>Opens a session (ZooKeeper's createSession txn: a zxid, no node changed).</summary>
+    private WriteResult OpenSession(WriteRequest request, long now, List<Txn> txns)
     {
-        await RepairIfBrokenAsync();
-        var now = Now();
-        var session = _sessions.Create(timeoutMs, now);
+        var timeout = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(request.Body);
+        var session = _sessions.Create(timeout, now);
         session.MoveTo(++_lastOwner);
         var txn = TxnValidator.CreateSession(session, now, ref _lastZxid);
-        await CommitAsync([txn]);
-        return new SessionInfo(session.Id, session.TimeoutMs, session.Password, txn.Zxid, session.Owner);
+        txns.Add(txn);
+        return new SessionInfo(session.Id, session.TimeoutMs, session.Password, txn.Zxid, session.Owner).ToResult();
     }
 
     public Task<SessionInfo> ResumeSession(long sessionId, byte[] password)
