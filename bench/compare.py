@@ -14,9 +14,10 @@ report and one PNG per system, compare.png, and table.txt with what is printed.
 Memory is measured on a fresh start of each system: --memory-znodes znodes of --payload bytes are created,
 and the servers' live heap after a full garbage collection (jcmd GC.run and GC.heap_info for Java;
 dotnet-gcdump to collect, dotnet-counters to read the heap size for .NET, both installed into bench/.tools)
-and their resident set size are taken before and after.
+and their resident set size are taken before and after (after: the lower of two readings 5 s apart, so that a
+snapshot the last writes started does not count).
 """
-import argparse, datetime, json, os, re, subprocess, sys, tempfile
+import argparse, datetime, json, os, re, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers
 
@@ -86,8 +87,14 @@ def measure_memory(name, start, runtime, znodes, passthrough):
         created = subprocess.run(["dotnet", BENCH_DLL, "fill", "--connect", cluster.connect, "--znodes", str(znodes), *fill_options],
                                  check=True, capture_output=True, text=True).stdout
         created = int(created.split()[-1])
+        # A snapshot the last writes started may still hold a copy of the tree (OrleansCoord's subtree grains export
+        # their nodes to it): what the znodes themselves take is what stays once the server is idle, the lower of
+        # two readings 5 s apart, taken the same way for both systems.
+        after = sum(live_heap(runtime, p) for p in cluster.pids)
+        time.sleep(5)
+        after = min(after, sum(live_heap(runtime, p) for p in cluster.pids))
         memory = {"znodes": created, "payload_bytes": int(dict(zip(fill_options[::2], fill_options[1::2])).get("--payload", 100)),
-                  "heap_before_bytes": heap, "heap_after_bytes": sum(live_heap(runtime, p) for p in cluster.pids),
+                  "heap_before_bytes": heap, "heap_after_bytes": after,
                   "rss_before_bytes": rss, "rss_after_bytes": sum(resident(p) for p in cluster.pids)}
     per_million = (memory["heap_after_bytes"] - heap) * 1e6 / created / (1 << 20)
     print(f"{name:28} memory: {per_million:.0f} MiB live heap per million znodes ({created} created)", flush=True)

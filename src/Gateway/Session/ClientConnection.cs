@@ -481,24 +481,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     private Task ReadAsync(RequestHeader header, ReadOnlyMemory<byte> body) => AnswerAsync(header, async () =>
     {
-        var reader = new JuteReader(body.Span);
-        var watch = false;
-        var watcherType = WatcherType.Any;
-        string path;
-        switch (header.Type)
-        {
-            case OpCode.GetAcl or OpCode.GetAllChildrenNumber:
-                path = PathRequest.Read(ref reader).Path;
-                break;
-            case OpCode.CheckWatches or OpCode.RemoveWatches:
-                var watches = WatchesRequest.Read(ref reader);
-                (path, watcherType) = (watches.Path, watches.Type);
-                break;
-            default:
-                var request = PathWatchRequest.Read(ref reader);
-                (path, watch) = (request.Path, request.Watch);
-                break;
-        }
+        var (path, watch, watcherType) = ParseRead(header.Type, body.Span);
 
         if (header.Type is OpCode.CheckWatches or OpCode.RemoveWatches && path == "/" && watcherType is WatcherType.PersistentRecursive or WatcherType.Any)
         {
@@ -530,6 +513,23 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         return new Reply(result.Zxid, result.Err, result.Body);
     });
 
+    /// <summary>The path a read names, whether it sets a watch, and for checkWatches and removeWatches the watch type.</summary>
+    private static (string Path, bool Watch, WatcherType Type) ParseRead(OpCode type, ReadOnlySpan<byte> body)
+    {
+        var reader = new JuteReader(body);
+        switch (type)
+        {
+            case OpCode.GetAcl or OpCode.GetAllChildrenNumber:
+                return (PathRequest.Read(ref reader).Path, false, WatcherType.Any);
+            case OpCode.CheckWatches or OpCode.RemoveWatches:
+                var watches = WatchesRequest.Read(ref reader);
+                return (watches.Path, false, watches.Type);
+            default:
+                var request = PathWatchRequest.Read(ref reader);
+                return (request.Path, request.Watch, WatcherType.Any);
+        }
+    }
+
     /// <summary>
     /// A read sent while the session's writes are in flight goes with them to the quorum-log grain, which has it served
     /// where it stands among them: it sees the session's earlier writes and none of its later ones, and the
@@ -539,10 +539,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     /// </summary>
     private bool TryReadAmongWrites(RequestHeader header, byte[] body)
     {
-        var reader = new JuteReader(body);
-        var (path, watch) = header.Type is OpCode.GetAcl or OpCode.GetAllChildrenNumber
-            ? (PathRequest.Read(ref reader).Path, false)
-            : PathWatchRequest.Read(ref reader) is var request ? (request.Path, request.Watch) : default;
+        var (path, watch, _) = ParseRead(header.Type, body);
         if (path.Length == 0 || path[0] != '/' || (header.Type == OpCode.GetAllChildrenNumber && path == "/"))
         {
             return false;

@@ -8,7 +8,7 @@ namespace OrleansCoord.Grains.Storage;
 /// follow from the paths. Recovery hands its metadata to the quorum-log grain's index and to the subtree grain alike.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record SnapshotNode(
+public readonly record struct SnapshotNode(
     [property: Id(0)] string Path,
     [property: Id(1)] byte[]? Data,
     [property: Id(2)] NodeMeta Meta)
