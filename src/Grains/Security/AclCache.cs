@@ -14,6 +14,10 @@ public static class AclCache
 
     private static readonly ConcurrentDictionary<Acl[], Acl[]> Lists = new(new ListComparer());
 
+    // The list interned last: most znodes share one ACL, and most calls pass the shared list itself, which this
+    // answers without hashing the list's ids.
+    private static Acl[] _last = [];
+
     public static Acl[] Intern(Acl[] acl)
     {
         if (acl.Length == 0)
@@ -21,12 +25,23 @@ public static class AclCache
             return [];
         }
 
-        if (Lists.TryGetValue(acl, out var shared))
+        if (ReferenceEquals(acl, Volatile.Read(ref _last)))
         {
-            return shared;
+            return acl;
         }
 
-        return Lists.Count < MaxEntries ? Lists.GetOrAdd(acl, acl) : acl;
+        if (!Lists.TryGetValue(acl, out var shared))
+        {
+            if (Lists.Count >= MaxEntries)
+            {
+                return acl;
+            }
+
+            shared = Lists.GetOrAdd(acl, acl);
+        }
+
+        Volatile.Write(ref _last, shared);
+        return shared;
     }
 
     private sealed class ListComparer : IEqualityComparer<Acl[]>
