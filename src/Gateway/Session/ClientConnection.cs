@@ -545,51 +545,46 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             return false;
         }
 
-        // The reply slot is taken before the read can be served, so that events of the watch it sets stay behind it.
-        var reply = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Output.Enqueue(header, reply.Task);
-        var command = new ReadCommand(header.Type, path, watch, _authIds, Watcher, 0);
-        var read = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner, command));
-
-        // Later reads of the session wait for this one (or go the same way), so none shows an older state.
-        _lastOrdered = read;
-        _ = AnswerAsync();
-        return true;
-
-        async Task AnswerAsync()
+        // AnswerAsync takes the reply slot before it runs the lambda, so events of the watch the read sets stay behind
+        // its reply; the lambda runs synchronously up to its first await, so the read is in the batcher and
+        // _lastOrdered set before this returns, and the connection reads on without waiting for the answer.
+        _ = AnswerAsync(header, async () =>
         {
+            var command = new ReadCommand(header.Type, path, watch, _authIds, Watcher, 0);
+            var read = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner, command));
+
+            // Later reads of the session wait for this one (or go the same way), so none shows an older state.
+            _lastOrdered = read;
+            WriteResult result;
             try
             {
-                var result = await read;
-                if (result.Err == ErrorCode.ConnectionLoss)
-                {
-                    Abort();
-                }
-                else if (watch && result.Incarnation != Guid.Empty)
-                {
-                    NoteWatches(SubtreePartitioner.KeyFor(path), result.Incarnation);
-                }
-
-                var answer = new ReadResult(result.Zxid, result.Err, result.Body, result.Incarnation);
-                if (header.Type == OpCode.GetData)
-                {
-                    answer = await WithQuotaUsageAsync(path, answer);
-                }
-
-                reply.SetResult(new Reply(answer.Zxid, answer.Err, answer.Body));
+                result = await read;
             }
             catch (WriteOutcomeUnknownException)
             {
                 // The batch it went with may or may not have committed: as for a write, the client reconnects.
                 Abort();
-                reply.SetResult(new Reply(server.Watermark.Value, ErrorCode.ConnectionLoss));
+                return new Reply(server.Watermark.Value, ErrorCode.ConnectionLoss);
             }
-            catch (Exception ex)
+
+            if (result.Err == ErrorCode.ConnectionLoss)
             {
-                LogReadFailed(logger, ex, header.Type);
-                reply.TrySetResult(new Reply(server.Watermark.Value, ErrorCode.SystemError));
+                Abort();
             }
-        }
+            else if (watch && result.Incarnation != Guid.Empty)
+            {
+                NoteWatches(SubtreePartitioner.KeyFor(path), result.Incarnation);
+            }
+
+            var answer = new ReadResult(result.Zxid, result.Err, result.Body, result.Incarnation);
+            if (header.Type == OpCode.GetData)
+            {
+                answer = await WithQuotaUsageAsync(path, answer);
+            }
+
+            return new Reply(answer.Zxid, answer.Err, answer.Body);
+        });
+        return true;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ public sealed record WriteRequest(
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(body, timeoutMs);
         return new WriteRequest(0, 0, OpCode.CreateSession, body, []);
     }
+
+    /// <summary>The timeout a createSession request (<see cref="OpenSession"/>) asks for.</summary>
+    public int SessionTimeoutMs => System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Body);
 }
 
 /// <summary>

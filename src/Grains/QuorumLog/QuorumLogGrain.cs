@@ -167,8 +167,7 @@ public sealed partial class QuorumLogGrain(
     /// <summary>Opens a session (ZooKeeper's createSession txn: a zxid, no node changed).</summary>
     private WriteResult OpenSession(WriteRequest request, long now, List<Txn> txns)
     {
-        var timeout = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(request.Body);
-        var session = _sessions.Create(timeout, now);
+        var session = _sessions.Create(request.SessionTimeoutMs, now);
         session.MoveTo(++_lastOwner);
         var txn = TxnValidator.CreateSession(session, now, ref _lastZxid);
         txns.Add(txn);
