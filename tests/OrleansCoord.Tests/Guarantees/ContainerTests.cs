@@ -38,7 +38,9 @@ public sealed class ContainerTests
     [Fact]
     public async Task A_never_used_container_goes_after_max_never_used_interval()
     {
-        await using var silo = await SiloProcess.StartAsync("--znode.container.checkIntervalMs", "100", "--znode.container.maxNeverUsedIntervalMs", "300");
+        // Long enough that the exists below, sent right after the create, always finds the container, even on a loaded
+        // machine (300 ms was not, once in CI).
+        await using var silo = await SiloProcess.StartAsync("--znode.container.checkIntervalMs", "100", "--znode.container.maxNeverUsedIntervalMs", "2000");
         await using var client = await ZkWireClient.ConnectAsync(silo.Port);
         var path = "/never-used-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.CreateContainer, w => new CreateRequest(path, null, [.. Acl.OpenAclUnsafe], (int)CreateMode.Container).Write(w))).Header.Err);
