@@ -4,58 +4,68 @@ using OrleansCoord.Grains.Abstractions;
 namespace OrleansCoord.Gateway.Dispatch;
 
 /// <summary>
-/// Gathers the writes of all sessions on this gateway into one quorum-log call at a time. Keeping a single
-/// batch in flight keeps each session's writes in the order they were sent, and sizes batches by load.
+/// Gathers the writes of all sessions on this gateway into quorum-log calls, sized by load. Two batches are in
+/// flight at a time, so the quorum-log grain validates one while it makes the other durable; their sequence numbers
+/// keep each session's writes in the order they were sent.
 /// </summary>
 public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark watermark)
 {
+    private const int Window = 2;
+
     // Resends come often, so writes resume soon after a new leader is up, for as long as failure detection
     // may take (SiloFailures' 10 s).
     private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(50);
     private static readonly int ResendAttempts = (int)(SiloFailures.Attempts * SiloFailures.RetryDelay / ResendDelay);
 
+    private readonly Guid _id = Guid.NewGuid();
     private readonly Lock _lock = new();
     private List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> _pending = [];
-    private bool _inFlight;
+    private readonly SortedSet<long> _unanswered = [];
+    private long _nextSequence;
 
     public int Outstanding { get; private set; }
 
     public Task<WriteResult> Enqueue(WriteRequest request)
     {
         var result = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)>? batch;
+        long sequence;
         lock (_lock)
         {
             _pending.Add((request, result));
             Outstanding++;
-            if (_inFlight)
+            if (!TryTakeBatch(out batch, out sequence))
             {
                 return result.Task;
             }
-
-            _inFlight = true;
         }
 
-        _ = Task.Run(SendLoopAsync);
+        _ = Task.Run(() => SendLoopAsync(batch, sequence));
         return result.Task;
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>Takes the pending writes as the next batch, unless the window is full (a batch older than it is unanswered).</summary>
+    private bool TryTakeBatch(
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)>? batch,
+        out long sequence)
+    {
+        batch = null;
+        sequence = _nextSequence;
+        if (_pending.Count == 0 || (_unanswered.Count > 0 && _nextSequence - _unanswered.Min >= Window))
+        {
+            return false;
+        }
+
+        batch = _pending;
+        _pending = [];
+        _unanswered.Add(_nextSequence++);
+        return true;
+    }
+
+    private async Task SendLoopAsync(List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> batch, long sequence)
     {
         while (true)
         {
-            List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> batch;
-            lock (_lock)
-            {
-                if (_pending.Count == 0)
-                {
-                    _inFlight = false;
-                    return;
-                }
-
-                batch = _pending;
-                _pending = [];
-            }
-
             try
             {
                 var requests = new WriteRequest[batch.Count];
@@ -64,7 +74,7 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
                     requests[i] = batch[i].Request;
                 }
 
-                var results = await SubmitAsync(requests);
+                var results = await SubmitAsync(requests, sequence);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Result.TrySetResult(results[i]);
@@ -91,6 +101,11 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
             lock (_lock)
             {
                 Outstanding -= batch.Count;
+                _unanswered.Remove(sequence);
+                if (!TryTakeBatch(out batch!, out sequence))
+                {
+                    return;
+                }
             }
         }
     }
@@ -100,13 +115,19 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
     /// batch may have committed there or not; the same batch goes to the grain's next activation, which answers
     /// the writes it finds in the log with the replies kept there and orders the others.
     /// </summary>
-    private async Task<WriteResult[]> SubmitAsync(WriteRequest[] requests)
+    private async Task<WriteResult[]> SubmitAsync(WriteRequest[] requests, long sequence)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await quorumLog().Submit(requests);
+                long firstUnanswered;
+                lock (_lock)
+                {
+                    firstUnanswered = _unanswered.Min;
+                }
+
+                return await quorumLog().Submit(requests, new BatchOrigin(_id, sequence, firstUnanswered));
             }
             catch (Exception ex) when (attempt < ResendAttempts && SiloFailures.IsTransient(ex))
             {

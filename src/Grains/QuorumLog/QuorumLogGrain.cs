@@ -60,6 +60,15 @@ public sealed partial class QuorumLogGrain(
     private int _txnsSinceSnapshot;
     private bool _snapshotting;
     private bool _broken;
+    private Task? _repair;
+
+    // The commit pipeline: batches validated and waiting for the txn log, whether an append is running, the last
+    // zxid made durable, and the tail of the apply stage (which applies and publishes durable batches in order).
+    private List<ValidatedBatch> _toAppend = [];
+    private bool _appending;
+    private long _durableZxid;
+    private Task _applied = Task.CompletedTask;
+    private readonly BatchSequencer _sequencer = new(TimeSpan.FromSeconds(5));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -67,7 +76,7 @@ public sealed partial class QuorumLogGrain(
 
         // A new activation takes a new epoch, so nothing an older one might still append can share its zxids.
         var epoch = await log.AcquireEpochAsync(restored >> 32, cancellationToken);
-        _lastZxid = _watermark = epoch << 32;
+        _lastZxid = _watermark = _durableZxid = epoch << 32;
 
         // Gateway ids of earlier activations live on in connection ids; start this epoch's ids elsewhere.
         _nextGatewayId = (int)(epoch & 0xFF) << 12;
@@ -88,7 +97,7 @@ public sealed partial class QuorumLogGrain(
         LogActivated(logger, epoch, restored, _index.Count, _sessions.Count);
         if (_txnsSinceSnapshot > 0)
         {
-            StartSnapshot();
+            _ = WriteSnapshotAsync(TakeSnapshot(_watermark));
         }
     }
 
@@ -135,34 +144,79 @@ public sealed partial class QuorumLogGrain(
         return Task.FromResult(new Subscription(gatewayId, _watermark, GrainContext.Address.SiloAddress!, missed, lost, allLost));
     }
 
-    public async Task<WriteResult[]> Submit(WriteRequest[] batch)
+    public async Task<WriteResult[]> Submit(WriteRequest[] batch, BatchOrigin origin)
     {
-        await RepairIfBrokenAsync();
+        await _sequencer.WaitTurnAsync(origin);
+        ValidatedBatch validated;
+        try
+        {
+            validated = await ValidateAsync(batch);
+        }
+        finally
+        {
+            _sequencer.Passed(origin);
+        }
+
+        await validated.Done.Task;
+        return validated.Results;
+    }
+
+    /// <summary>Orders the server's own writes (session expiry, container collection, the config node).</summary>
+    private async Task SubmitOwnAsync(WriteRequest[] batch) => await (await ValidateAsync(batch)).Done.Task;
+
+    /// <summary>
+    /// Validates a batch against the index and session table (which then include its changes) and hands it to the
+    /// commit pipeline. Nothing between the repair check and the hand-over awaits, so batches are validated whole
+    /// and in turn.
+    /// </summary>
+    private async Task<ValidatedBatch> ValidateAsync(WriteRequest[] batch)
+    {
+        while (_broken)
+        {
+            await RepairIfBrokenAsync();
+        }
+
         var now = Now();
-        var results = new WriteResult[batch.Length];
-        var txns = new List<Txn>(batch.Length);
-        List<PendingRead>? reads = null;
+        var validated = new ValidatedBatch(new WriteResult[batch.Length]);
         _validator.StartBatch();
         for (var i = 0; i < batch.Length; i++)
         {
             if (batch[i].Read is { } read)
             {
                 // Served after the txns ordered so far, at the state their last one leaves.
-                (reads ??= []).Add(new PendingRead(i, txns.Count, read with { MinZxid = _lastZxid }));
+                validated.Reads.Add(new PendingRead(validated.Results, i, validated.Txns.Count, read with { MinZxid = _lastZxid }));
                 continue;
             }
 
-            results[i] = batch[i] is { Type: OpCode.CreateSession, SessionId: 0 } open
-                ? OpenSession(open, now, txns)
-                : _validator.Process(batch[i], now, ref _lastZxid, txns);
+            validated.Results[i] = batch[i] is { Type: OpCode.CreateSession, SessionId: 0 } open
+                ? OpenSession(open, now, validated.Txns)
+                : _validator.Process(batch[i], now, ref _lastZxid, validated.Txns);
         }
 
-        await CommitAsync(txns, reads, results);
-        return results;
+        _toAppend.Add(validated);
+        if (!_appending)
+        {
+            _appending = true;
+            _ = AppendLoopAsync();
+        }
+
+        return validated;
     }
 
-    /// <summary>A read of a batch: the request it answers and how many of the batch's txns it comes after.</summary>
-    private readonly record struct PendingRead(int Request, int AfterTxns, ReadCommand Command);
+    /// <summary>A batch validated and on its way through the pipeline: its txns, its reads, its results, and when it is done.</summary>
+    private sealed class ValidatedBatch(WriteResult[] results)
+    {
+        public WriteResult[] Results { get; } = results;
+
+        public List<Txn> Txns { get; } = [];
+
+        public List<PendingRead> Reads { get; } = [];
+
+        public TaskCompletionSource Done { get; } = new();
+    }
+
+    /// <summary>A read of a batch: where its result goes, and how many of the batch's txns it comes after.</summary>
+    private readonly record struct PendingRead(WriteResult[] Results, int Request, int AfterTxns, ReadCommand Command);
 
     /// <summary>Opens a session (ZooKeeper's createSession txn: a zxid, no node changed).</summary>
     private WriteResult OpenSession(WriteRequest request, long now, List<Txn> txns)
@@ -224,7 +278,7 @@ public sealed partial class QuorumLogGrain(
         {
             try
             {
-                await RepairAsync();
+                await RepairIfBrokenAsync();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -290,7 +344,7 @@ public sealed partial class QuorumLogGrain(
             batch[i] = new WriteRequest(expired[i], 0, OpCode.CloseSession, [], []);
         }
 
-        await Submit(batch);
+        await SubmitOwnAsync(batch);
     }
 
     /// <summary>
@@ -309,7 +363,7 @@ public sealed partial class QuorumLogGrain(
                  .Append(observer ? "observer" : "participant").Append(';').Append(endpoint).Append('\n');
         }
 
-        await Submit([new WriteRequest(0, 0, OpCode.Reconfig, System.Text.Encoding.UTF8.GetBytes(lines.ToString()), [])]);
+        await SubmitOwnAsync([new WriteRequest(0, 0, OpCode.Reconfig, System.Text.Encoding.UTF8.GetBytes(lines.ToString()), [])]);
     }
 
     /// <summary>
@@ -357,26 +411,146 @@ public sealed partial class QuorumLogGrain(
 
         if (batch.Count > 0)
         {
-            await Submit([.. batch]);
+            await SubmitOwnAsync([.. batch]);
         }
     }
 
     /// <summary>
-    /// Makes a batch durable, applies it to the subtree grains (which serve its reads where they stand among its
-    /// changes, into <paramref name="results"/>), then publishes the new watermark.
+    /// The pipeline's append stage: makes every batch validated so far durable in one append (a group commit), hands
+    /// them to the apply stage, and goes on with the batches validated meanwhile. So the next batches are validated
+    /// while one is made durable, and made durable while it is applied and published.
     /// </summary>
-    private async Task CommitAsync(List<Txn> txns, List<PendingRead>? reads = null, WriteResult[]? results = null)
+    private async Task AppendLoopAsync()
     {
-        if (txns.Count == 0 && reads is null)
+        try
         {
+            while (_toAppend.Count > 0)
+            {
+                var group = _toAppend;
+                _toAppend = [];
+                var txns = group.Count == 1 ? group[0].Txns : [.. group.SelectMany(static b => b.Txns)];
+                PendingSnapshot? snapshot = null;
+                _txnsSinceSnapshot += txns.Count;
+                if (txns.Count > 0 && _txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
+                {
+                    // Every txn validated so far is in this group or durable: the session table stands at its last zxid.
+                    snapshot = TakeSnapshot(txns[^1].Zxid);
+                }
+
+                if (txns.Count > 0 && !await TryAppendAsync(txns, group))
+                {
+                    _snapshotting &= snapshot is null;
+                    return;
+                }
+
+                _applied = ApplyInOrderAsync(_applied, group, txns, snapshot);
+            }
+        }
+        finally
+        {
+            _appending = false;
+        }
+    }
+
+    /// <summary>
+    /// Makes a group's txns durable. On failure the group is refused with every batch validated after it (all are
+    /// in the index and session table but not durable), and the next write rebuilds both from storage first.
+    /// </summary>
+    private async Task<bool> TryAppendAsync(List<Txn> txns, List<ValidatedBatch> group)
+    {
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+            // The file log's fdatasync blocks its thread: not the activation's, which validates the next batches meanwhile.
+            await Task.Run(() => log.AppendAsync(txns, CancellationToken.None).AsTask());
+            FsyncTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            BatchSize.Record(txns.Count);
+        }
+        catch (Exception ex)
+        {
+            LogAppendFailed(logger, ex, txns[0].Zxid);
+            if (ex is TxnLogFencedException)
+            {
+                // A newer activation owns the log; this one's state is stale and it must go.
+                DeactivateOnIdle();
+            }
+            else
+            {
+                _broken = true;
+            }
+
+            foreach (var batch in group.Concat(_toAppend))
+            {
+                batch.Done.TrySetException(ex);
+            }
+
+            _toAppend = [];
+            return false;
+        }
+
+        _durableZxid = txns[^1].Zxid;
+        if (_options.AuditEnabled)
+        {
+            foreach (var txn in txns.Where(static t => t.Type == OpCode.CloseSession))
+            {
+                audit.EphemeralsDeleted(txn.SessionId, [.. txn.Changes.Where(static c => c.Kind == TreeChangeKind.Delete).Select(static c => c.Path)]);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The pipeline's apply stage: after the groups before it, applies a durable group to the subtree grains (which
+    /// serve its reads where they stand among its changes), publishes the new watermark, and answers its batches.
+    /// Never faults, so the next group always runs.
+    /// </summary>
+    private async Task ApplyInOrderAsync(Task before, List<ValidatedBatch> group, List<Txn> txns, PendingSnapshot? snapshot)
+    {
+        await before;
+        try
+        {
+            await ApplyAndPublishAsync(group, txns);
+        }
+        catch (Exception ex)
+        {
+            foreach (var batch in group)
+            {
+                batch.Done.TrySetException(ex);
+            }
+
+            _snapshotting &= snapshot is null;
             return;
         }
 
-        if (txns.Count > 0)
+        foreach (var batch in group)
         {
-            await AppendAsync(txns);
+            batch.Done.TrySetResult();
         }
 
+        if (snapshot is not null)
+        {
+            _ = WriteSnapshotAsync(snapshot);
+        }
+    }
+
+    /// <summary>Runs work in the apply stage, after the groups already in it; the work's failure goes to the caller only.</summary>
+    private Task InApplyOrder(Func<Task> work)
+    {
+        var run = AfterAsync(_applied, work);
+        _applied = run.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return run;
+
+        static async Task AfterAsync(Task before, Func<Task> work)
+        {
+            await before;
+            await work();
+        }
+    }
+
+    private async Task ApplyAndPublishAsync(List<ValidatedBatch> group, List<Txn> txns)
+    {
         var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
         GrainShare ShareOf(string path)
         {
@@ -392,42 +566,47 @@ public sealed partial class QuorumLogGrain(
 
         var changes = txns.Count > 0 && _feedGateways.Count > 0 ? new List<NodeChange>() : null;
         var order = 0;
-        var nextRead = 0;
-        for (var t = 0; t <= txns.Count; t++)
+        foreach (var batch in group)
         {
-            for (; reads is not null && nextRead < reads.Count && reads[nextRead].AfterTxns == t; nextRead++)
+            var nextRead = 0;
+            for (var t = 0; ; t++)
             {
-                var read = reads[nextRead];
-                var share = ShareOf(read.Command.Path);
-                share.Reads.Add(new OrderedRead(share.Items.Count, read.Command));
-                share.Requests.Add(read.Request);
-            }
-
-            if (t == txns.Count)
-            {
-                break;
-            }
-
-            var txn = txns[t];
-            foreach (var change in txn.Changes)
-            {
-                if (changes is not null && NodeChange.EventOf(change.Kind) is { } type)
+                for (; nextRead < batch.Reads.Count && batch.Reads[nextRead].AfterTxns == t; nextRead++)
                 {
-                    changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
+                    var read = batch.Reads[nextRead];
+                    var share = ShareOf(read.Command.Path);
+                    share.Reads.Add(new OrderedRead(share.Items.Count, read.Command));
+                    share.Requests.Add(read);
                 }
 
-                ShareOf(change.Path).Items.Add(new ApplyItem(txn.Zxid, order++, change));
+                if (t == batch.Txns.Count)
+                {
+                    break;
+                }
+
+                var txn = batch.Txns[t];
+                foreach (var change in txn.Changes)
+                {
+                    if (changes is not null && NodeChange.EventOf(change.Kind) is { } type)
+                    {
+                        changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
+                    }
+
+                    ShareOf(change.Path).Items.Add(new ApplyItem(txn.Zxid, order++, change));
+                }
             }
         }
 
+        var through = txns.Count > 0 ? txns[^1].Zxid : _watermark;
         var shares = perGrain.Values.ToArray();
-        var applied = await Task.WhenAll(shares.Select(share => ApplyAsync(share.Key, [.. share.Items], [.. share.Reads])));
+        var applied = await Task.WhenAll(shares.Select(share => ApplyAsync(share.Key, [.. share.Items], [.. share.Reads], through)));
         for (var g = 0; g < shares.Length; g++)
         {
             for (var r = 0; r < shares[g].Requests.Count; r++)
             {
+                var (results, request, _, _) = shares[g].Requests[r];
                 var read = applied[g].Reads[r];
-                results![shares[g].Requests[r]] = new WriteResult(read.Zxid, read.Err, read.Body, read.Incarnation);
+                results[request] = new WriteResult(read.Zxid, read.Err, read.Body, read.Incarnation);
             }
         }
 
@@ -440,15 +619,9 @@ public sealed partial class QuorumLogGrain(
         _watermark = txns[^1].Zxid;
         long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
         await PublishAsync(previous, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
-
-        _txnsSinceSnapshot += txns.Count;
-        if (_txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
-        {
-            StartSnapshot();
-        }
     }
 
-    /// <summary>One subtree grain's part of a batch: its changes, its reads, and the requests those reads answer.</summary>
+    /// <summary>One subtree grain's part of a group: its changes, its reads, and the requests those reads answer.</summary>
     private sealed class GrainShare(string key)
     {
         public string Key { get; } = key;
@@ -457,45 +630,7 @@ public sealed partial class QuorumLogGrain(
 
         public List<OrderedRead> Reads { get; } = [];
 
-        public List<int> Requests { get; } = [];
-    }
-
-    /// <summary>Makes txns durable; a failure leaves the index and session table rebuilt from what storage holds.</summary>
-    private async Task AppendAsync(List<Txn> txns)
-    {
-        try
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await log.AppendAsync(txns, CancellationToken.None);
-            FsyncTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            BatchSize.Record(txns.Count);
-        }
-        catch (Exception ex)
-        {
-            // The batch was validated into the index and session table but is not durable: rebuild both from
-            // what is, so that nothing unacknowledged is ever served, then fail the batch.
-            LogAppendFailed(logger, ex, txns[0].Zxid);
-            if (ex is TxnLogFencedException)
-            {
-                // A newer activation owns the log; this one's state is stale and it must go.
-                DeactivateOnIdle();
-            }
-            else
-            {
-                _broken = true;
-                await RepairAsync();
-            }
-
-            throw;
-        }
-
-        if (_options.AuditEnabled)
-        {
-            foreach (var txn in txns.Where(static t => t.Type == OpCode.CloseSession))
-            {
-                audit.EphemeralsDeleted(txn.SessionId, [.. txn.Changes.Where(static c => c.Kind == TreeChangeKind.Delete).Select(static c => c.Path)]);
-            }
-        }
+        public List<PendingRead> Requests { get; } = [];
     }
 
     /// <summary>
@@ -532,14 +667,22 @@ public sealed partial class QuorumLogGrain(
         return tree.Zxid;
     }
 
-    /// <summary>The tree as storage holds it: the newest intact snapshot with the log after it replayed.</summary>
-    private async Task<(RecoveredTree Tree, long SnapshotZxid, int Replayed)> ReadTreeAsync(bool forAppend, CancellationToken cancellationToken)
+    /// <summary>
+    /// The tree as storage holds it: the newest intact snapshot with the log after it replayed, through
+    /// <paramref name="through"/> (later txns may be mid-append, not yet durable).
+    /// </summary>
+    private async Task<(RecoveredTree Tree, long SnapshotZxid, int Replayed)> ReadTreeAsync(bool forAppend, CancellationToken cancellationToken, long through = long.MaxValue)
     {
         var snapshot = await snapshots.LoadLatestAsync(cancellationToken);
         var tree = RecoveredTree.From(snapshot);
         var replayed = 0;
         void Replay(Txn txn)
         {
+            if (txn.Zxid > through)
+            {
+                return;
+            }
+
             tree.Replay(txn);
             replayed++;
         }
@@ -553,24 +696,26 @@ public sealed partial class QuorumLogGrain(
     public async Task EnsureSubtree(string key)
     {
         await RepairIfBrokenAsync();
-        await LoadSubtreeAsync(key);
+
+        // In the apply stage, at the watermark: a load running beside an apply could undo it.
+        await InApplyOrder(() => LoadSubtreeAsync(key, _watermark));
     }
 
     /// <summary>
-    /// Loads one subtree grain: empty when the index has no top node for it (nothing to read), otherwise from
-    /// storage, which at the end of a turn holds everything committed.
+    /// Loads one subtree grain as of zxid <paramref name="through"/>, which storage holds: empty when the index has
+    /// no top node for it (nothing to read), otherwise from storage. Runs in the apply stage.
     /// </summary>
-    private async Task LoadSubtreeAsync(string key, long emptyThrough = 0)
+    private async Task LoadSubtreeAsync(string key, long through, long emptyThrough = 0)
     {
         var grain = GrainFactory.GetGrain<ISubtreeGrain>(key);
         Guid? fresh;
         if (emptyThrough > 0 || (key != SubtreePartitioner.RootKey && _index.Get(key) is null))
         {
-            fresh = await grain.Load(emptyThrough > 0 ? emptyThrough : _watermark, [], []);
+            fresh = await grain.Load(emptyThrough > 0 ? emptyThrough : through, [], []);
         }
         else
         {
-            var (tree, _, _) = await ReadTreeAsync(forAppend: false, CancellationToken.None);
+            var (tree, _, _) = await ReadTreeAsync(forAppend: false, CancellationToken.None, through);
             SnapshotNode[] nodes = [.. tree.Nodes.Values.Where(n => SubtreePartitioner.KeyFor(n.Path) == key)];
             fresh = await grain.Load(tree.Zxid, nodes, key == SubtreePartitioner.RootKey ? tree.TopLevelNames() : []);
             LogSubtreeLoaded(logger, key, nodes.Length, tree.Zxid);
@@ -594,7 +739,7 @@ public sealed partial class QuorumLogGrain(
     /// answer an error for a write that happened: a grain whose silo died is reloaded from storage where it
     /// lands next, and the apply retried (it skips what the load already brought).
     /// </summary>
-    private async Task<AppliedBatch> ApplyAsync(string key, ApplyItem[] items, OrderedRead[] reads)
+    private async Task<AppliedBatch> ApplyAsync(string key, ApplyItem[] items, OrderedRead[] reads, long through)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -606,7 +751,7 @@ public sealed partial class QuorumLogGrain(
             {
                 // A batch that creates the subtree's top node starts it empty: nothing can exist under it before.
                 var creates = items is [{ Change: { Kind: TreeChangeKind.Create } create }, ..] && create.Path == key;
-                await LoadSubtreeAsync(key, creates ? items[0].Zxid - 1 : 0);
+                await LoadSubtreeAsync(key, through, creates ? items[0].Zxid - 1 : 0);
             }
             catch (Exception ex) when (attempt < SiloFailures.Attempts && SiloFailures.IsTransient(ex))
             {
@@ -620,17 +765,40 @@ public sealed partial class QuorumLogGrain(
     /// <summary>
     /// Brings the index and session table back in line with storage after a failed append. While storage stays
     /// unreachable the grain stays broken: it refuses writes (reads go on in the subtree grains) and tries
-    /// again on the next write, keeping its epoch and its gateways.
+    /// again on the next write, keeping its epoch and its gateways. Writes arriving meanwhile share one repair.
     /// </summary>
+    private async Task RepairIfBrokenAsync()
+    {
+        if (!_broken)
+        {
+            return;
+        }
+
+        var repair = _repair ??= RepairAsync();
+        try
+        {
+            await repair;
+        }
+        finally
+        {
+            if (_repair == repair)
+            {
+                _repair = null;
+            }
+        }
+    }
+
     private async Task RepairAsync()
     {
+        // The groups made durable before the failure are applied and published first; none follow until repaired.
+        await _applied;
         var previous = _watermark;
         try
         {
             var restored = await RecoverAsync(CancellationToken.None);
 
             // Skip the zxids of the failed batches: no client saw them acknowledged, and none is reused either.
-            _lastZxid = _watermark = Math.Max(restored, _lastZxid);
+            _lastZxid = _watermark = _durableZxid = Math.Max(restored, _lastZxid);
             _broken = false;
         }
         catch (Exception ex)
@@ -643,35 +811,36 @@ public sealed partial class QuorumLogGrain(
         await PublishAsync(previous, [], [], null);
     }
 
+    /// <summary>What a snapshot holds besides the nodes: its zxid, the session table and the subtrees, as of that zxid.</summary>
+    private sealed record PendingSnapshot(long Zxid, List<SnapshotSession> Sessions, HashSet<string> Keys);
+
     /// <summary>
-    /// Takes a fuzzy snapshot as ZooKeeper does: the session table and the list of subtrees as of the
-    /// watermark, then each subtree's nodes as they are when asked, written in the background.
+    /// Starts a fuzzy snapshot as ZooKeeper does: the session table and the list of subtrees as of
+    /// <paramref name="zxid"/>, the last zxid validated, and no append running; each subtree's nodes are exported
+    /// later, as they are when asked, once the apply stage has passed that zxid.
     /// </summary>
-    private void StartSnapshot()
+    private PendingSnapshot TakeSnapshot(long zxid)
     {
         _snapshotting = true;
         _txnsSinceSnapshot = 0;
-        var zxid = _watermark;
-        var sessions = _sessions.Snapshot();
-        var keys = _index.SubtreeKeys.ToHashSet(StringComparer.Ordinal);
 
         // The log after the snapshot starts in a segment of its own, so that purging can drop whole segments.
         log.Roll();
-        _ = WriteSnapshotAsync(zxid, sessions, keys);
+        return new PendingSnapshot(zxid, _sessions.Snapshot(), _index.SubtreeKeys.ToHashSet(StringComparer.Ordinal));
     }
 
-    private async Task WriteSnapshotAsync(long zxid, List<SnapshotSession> sessions, HashSet<string> keys)
+    private async Task WriteSnapshotAsync(PendingSnapshot pending)
     {
         try
         {
-            var exports = await Task.WhenAll(keys.Select(k => GrainFactory.GetGrain<ISubtreeGrain>(k).Export()));
-            var snapshot = new TreeSnapshot(zxid, [.. exports.SelectMany(e => e)], sessions);
+            var exports = await Task.WhenAll(pending.Keys.Select(k => GrainFactory.GetGrain<ISubtreeGrain>(k).Export()));
+            var snapshot = new TreeSnapshot(pending.Zxid, [.. exports.SelectMany(e => e)], pending.Sessions);
             await Task.Run(() => snapshots.SaveAsync(snapshot, CancellationToken.None));
         }
         catch (Exception ex)
         {
             // The log still holds everything; the next snapCount txns try again.
-            LogSnapshotFailed(logger, ex, zxid);
+            LogSnapshotFailed(logger, ex, pending.Zxid);
         }
         finally
         {
@@ -778,8 +947,6 @@ public sealed partial class QuorumLogGrain(
             }
         }
     }
-
-    private Task RepairIfBrokenAsync() => _broken ? RepairAsync() : Task.CompletedTask;
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

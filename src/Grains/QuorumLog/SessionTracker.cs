@@ -37,12 +37,16 @@ public sealed class SessionTracker
         public long Owner { get; set; }
 
         /// <summary>
-        /// Replies to the writes of the last batch that carried some (after recovery, to all its writes in the
-        /// log after the snapshot): a gateway sends a batch again only while it has no newer one.
+        /// Replies to the writes of the last two batches that carried some (after recovery, to all its writes in the
+        /// log after the snapshot): a gateway keeps two batches in flight, and sends one again only while it has
+        /// no more than one newer.
         /// </summary>
         public List<WriteOutcome> Outcomes { get; } = [];
 
         private long _outcomesBatch;
+
+        // Outcomes before this index are the batch before the last one's.
+        private int _lastBatchFrom;
         private int _unloggedFrom;
 
         /// <summary>The reply this connection's write already got, when it was processed before.</summary>
@@ -64,8 +68,9 @@ public sealed class SessionTracker
         {
             if (batch != _outcomesBatch)
             {
-                Outcomes.Clear();
-                _unloggedFrom = 0;
+                Outcomes.RemoveRange(0, _lastBatchFrom);
+                _unloggedFrom = Math.Max(0, _unloggedFrom - _lastBatchFrom);
+                _lastBatchFrom = Outcomes.Count;
                 _outcomesBatch = batch;
             }
 
@@ -85,6 +90,7 @@ public sealed class SessionTracker
         {
             Owner = owner;
             Outcomes.Clear();
+            _lastBatchFrom = 0;
             _unloggedFrom = 0;
         }
     }

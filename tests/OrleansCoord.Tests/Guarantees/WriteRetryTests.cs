@@ -138,6 +138,24 @@ public sealed class WriteRetryTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_sent_again_behind_the_next_one_in_flight_gets_the_same_replies_and_changes_nothing()
+    {
+        // A gateway keeps two batches in flight: when the first's reply is lost, the second may have been ordered too.
+        var leader = Leader.Recover(RecoveredTree.From(null));
+        var session = leader.OpenSession();
+        var (first, _) = leader.Submit(Batch(session));
+        WriteRequest[] Second() => [Create(session, 7, "/q/n-", CreateMode.PersistentSequential), SetData(session, 8, "/q")];
+        var (second, _) = leader.Submit(Second());
+
+        var (again, more) = leader.Submit(Batch(session));
+        AssertSameReplies(first, again);
+        Assert.Empty(more);
+        var (secondAgain, none) = leader.Submit(Second());
+        AssertSameReplies(second, secondAgain);
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public void A_new_leader_answers_a_batch_the_old_one_committed_from_the_txn_log()
     {
         var old = Leader.Recover(RecoveredTree.From(null));
