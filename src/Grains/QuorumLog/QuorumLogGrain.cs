@@ -615,10 +615,8 @@ public sealed partial class QuorumLogGrain(
             return;
         }
 
-        var previous = _watermark;
-        _watermark = txns[^1].Zxid;
         long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
-        await PublishAsync(previous, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
+        await PublishAsync(txns[^1].Zxid, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
     }
 
     /// <summary>One subtree grain's part of a group: its changes, its reads, and the requests those reads answer.</summary>
@@ -792,13 +790,12 @@ public sealed partial class QuorumLogGrain(
     {
         // The groups made durable before the failure are applied and published first; none follow until repaired.
         await _applied;
-        var previous = _watermark;
         try
         {
             var restored = await RecoverAsync(CancellationToken.None);
 
             // Skip the zxids of the failed batches: no client saw them acknowledged, and none is reused either.
-            _lastZxid = _watermark = _durableZxid = Math.Max(restored, _lastZxid);
+            _lastZxid = _durableZxid = Math.Max(restored, _lastZxid);
             _broken = false;
         }
         catch (Exception ex)
@@ -807,8 +804,9 @@ public sealed partial class QuorumLogGrain(
             throw;
         }
 
-        LogRepaired(logger, _watermark);
-        await PublishAsync(previous, [], [], null);
+        LogRepaired(logger, _lastZxid);
+        var through = _lastZxid;
+        await InApplyOrder(() => PublishAsync(through, [], [], null));
     }
 
     /// <summary>What a snapshot holds besides the nodes: its zxid, the session table and the subtrees, as of that zxid.</summary>
@@ -864,8 +862,14 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    private async Task PublishAsync(long previous, WatchEvent[][] fired, long[] closed, NodeChange[]? changes)
+    /// <summary>
+    /// Tells every gateway the watermark moved to <paramref name="zxid"/>, with the watch events fired for it. The
+    /// grain's own watermark, which subscriptions report, moves once they have taken it in: a gateway that
+    /// re-subscribes meanwhile must not move past a publication still on its way to it.
+    /// </summary>
+    private async Task PublishAsync(long zxid, WatchEvent[][] fired, long[] closed, NodeChange[]? changes)
     {
+        var previous = _watermark;
         var perGateway = new Dictionary<int, List<WatchEvent>>();
         foreach (var events in fired)
         {
@@ -909,21 +913,44 @@ public sealed partial class QuorumLogGrain(
             _lostWatchesToPublish.Clear();
         }
 
-        var sends = new List<(int Id, Task Task)>(_gateways.Count);
-        foreach (var (id, observer) in _gateways)
+        // A gateway that subscribes while the publication goes out got its events as missed ones, and the
+        // watermark before it: it takes the publication afterwards, without the events.
+        var sent = new HashSet<int>();
+        for (var late = false; ; late = true)
         {
-            WatchEvent[] events = [];
-            if (perGateway.TryGetValue(id, out var list))
+            var sends = new List<(int Id, Task Task)>(_gateways.Count);
+            foreach (var (id, observer) in _gateways)
             {
-                // Events of one batch come from several grains; the change order restores zxid order.
-                list.Sort(static (a, b) => a.Order.CompareTo(b.Order));
-                events = [.. list];
+                if (!sent.Add(id))
+                {
+                    continue;
+                }
+
+                WatchEvent[] events = [];
+                if (!late && perGateway.TryGetValue(id, out var list))
+                {
+                    // Events of one batch come from several grains; the change order restores zxid order.
+                    list.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+                    events = [.. list];
+                }
+
+                var feed = changes is not null && _feedGateways.Contains(id) ? changes : null;
+                sends.Add((id, observer.OnPublished(new Publication(previous, zxid, events, closed, late ? null : lost, feed))));
             }
 
-            var feed = changes is not null && _feedGateways.Contains(id) ? changes : null;
-            sends.Add((id, observer.OnPublished(new Publication(previous, _watermark, events, closed, lost, feed))));
+            if (sends.Count == 0)
+            {
+                break;
+            }
+
+            await AwaitPublishedAsync(sends);
         }
 
+        _watermark = zxid;
+    }
+
+    private async Task AwaitPublishedAsync(List<(int Id, Task Task)> sends)
+    {
         // A gateway process killed mid-call leaves its Orleans client known to the silo for a while, and a call to it
         // hangs until Orleans' response timeout: the next batch must not wait that long behind it. WaitAsync makes a
         // timer only for an answer still missing, so a batch whose gateways have answered costs none.
