@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using OrleansCoord.Gateway.Session;
 using OrleansCoord.Grains.Abstractions;
 
@@ -127,7 +128,7 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
                     firstUnanswered = _unanswered.Min;
                 }
 
-                return await quorumLog().Submit(requests, new BatchOrigin(_id, sequence, firstUnanswered));
+                return (await quorumLog().Submit(requests.AsImmutable(), new BatchOrigin(_id, sequence, firstUnanswered))).Value;
             }
             catch (Exception ex) when (attempt < ResendAttempts && SiloFailures.IsTransient(ex))
             {

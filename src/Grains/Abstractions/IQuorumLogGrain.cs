@@ -23,10 +23,11 @@ public interface IQuorumLogGrain : IGrainWithIntegerKey
     /// Validates, orders, commits and applies a batch of writes; results come back in batch order. A batch also
     /// opens sessions (ZooKeeper's createSession txn, <see cref="WriteRequest.OpenSession"/>) and serves reads
     /// ordered among its writes. Calls interleave, so that batches are validated while earlier ones are made
-    /// durable and applied; each gateway's are validated in the order of their <see cref="BatchOrigin"/>.
+    /// durable and applied; each gateway's are validated in the order of their <see cref="BatchOrigin"/>. Both arrays
+    /// are handed over without a copy.
     /// </summary>
     [AlwaysInterleave]
-    Task<WriteResult[]> Submit(WriteRequest[] batch, BatchOrigin origin);
+    Task<Immutable<WriteResult[]>> Submit(Immutable<WriteRequest[]> batch, BatchOrigin origin);
 
     /// <summary>
     /// Hands a live session to the connection that resumes it with its id and password (ZooKeeper's session owner

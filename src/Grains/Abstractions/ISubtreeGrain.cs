@@ -15,9 +15,9 @@ public interface ISubtreeGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Applies committed changes in zxid order, serving each read where it stands among them; returns the watch events
-    /// the changes fired and the reads' results.
+    /// the changes fired and the reads' results. The arrays are handed over without a copy (the caller drops them).
     /// </summary>
-    Task<AppliedBatch> Apply(ApplyItem[] items, OrderedRead[] reads);
+    Task<AppliedBatch> Apply(Immutable<ApplyItem[]> items, Immutable<OrderedRead[]> reads);
 
     /// <summary>
     /// Replaces the subtree with what recovery rebuilt as of zxid; the root's grain is told the top-level names.
@@ -27,10 +27,11 @@ public interface ISubtreeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show. It is taken a
-    /// chunk at a time, with applies and reads running between chunks, so a large subtree never stalls them.
+    /// chunk at a time, with applies and reads running between chunks, so a large subtree never stalls them. Handed
+    /// over without a copy, as a grain call's result otherwise is: it can hold millions of nodes.
     /// </summary>
     [AlwaysInterleave]
-    Task<SnapshotNode[]> Export();
+    Task<Immutable<SnapshotNode[]>> Export();
 
     /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, addWatch, checkWatches and removeWatches.</summary>
     Task<ReadResult> Read(ReadCommand command);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Hosting;
 using OrleansCoord.Grains.Security;
@@ -144,13 +145,13 @@ public sealed partial class QuorumLogGrain(
         return Task.FromResult(new Subscription(gatewayId, _watermark, GrainContext.Address.SiloAddress!, missed, lost, allLost));
     }
 
-    public async Task<WriteResult[]> Submit(WriteRequest[] batch, BatchOrigin origin)
+    public async Task<Immutable<WriteResult[]>> Submit(Immutable<WriteRequest[]> batch, BatchOrigin origin)
     {
         await _sequencer.WaitTurnAsync(origin);
         ValidatedBatch validated;
         try
         {
-            validated = await ValidateAsync(batch);
+            validated = await ValidateAsync(batch.Value);
         }
         finally
         {
@@ -158,7 +159,7 @@ public sealed partial class QuorumLogGrain(
         }
 
         await validated.Done.Task;
-        return validated.Results;
+        return validated.Results.AsImmutable();
     }
 
     /// <summary>Orders the server's own writes (session expiry, container collection, the config node).</summary>
@@ -552,12 +553,14 @@ public sealed partial class QuorumLogGrain(
     private async Task ApplyAndPublishAsync(List<ValidatedBatch> group, List<Txn> txns)
     {
         var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
+        var changeCount = 0;
         GrainShare ShareOf(string path)
         {
             var key = SubtreePartitioner.KeyFor(path);
             if (!perGrain.TryGetValue(key, out var share))
             {
-                share = new GrainShare(key);
+                // Most groups change one subtree: the first gets room for all the changes.
+                share = new GrainShare(key, perGrain.Count == 0 ? changeCount : 0);
                 perGrain[key] = share;
             }
 
@@ -566,6 +569,11 @@ public sealed partial class QuorumLogGrain(
 
         var changes = txns.Count > 0 && _feedGateways.Count > 0 ? new List<NodeChange>() : null;
         var order = 0;
+        foreach (var txn in txns)
+        {
+            changeCount += txn.Changes.Length;
+        }
+
         foreach (var batch in group)
         {
             var nextRead = 0;
@@ -620,11 +628,11 @@ public sealed partial class QuorumLogGrain(
     }
 
     /// <summary>One subtree grain's part of a group: its changes, its reads, and the requests those reads answer.</summary>
-    private sealed class GrainShare(string key)
+    private sealed class GrainShare(string key, int capacity)
     {
         public string Key { get; } = key;
 
-        public List<ApplyItem> Items { get; } = [];
+        public List<ApplyItem> Items { get; } = new(capacity);
 
         public List<OrderedRead> Reads { get; } = [];
 
@@ -743,7 +751,7 @@ public sealed partial class QuorumLogGrain(
         {
             try
             {
-                return await GrainFactory.GetGrain<ISubtreeGrain>(key).Apply(items, reads);
+                return await GrainFactory.GetGrain<ISubtreeGrain>(key).Apply(items.AsImmutable(), reads.AsImmutable());
             }
             catch (SubtreeNotLoadedException) when (attempt < SiloFailures.Attempts)
             {
@@ -832,7 +840,8 @@ public sealed partial class QuorumLogGrain(
         try
         {
             var exports = await Task.WhenAll(pending.Keys.Select(k => GrainFactory.GetGrain<ISubtreeGrain>(k).Export()));
-            var snapshot = new TreeSnapshot(pending.Zxid, [.. exports.SelectMany(e => e)], pending.Sessions);
+            var nodes = exports.Length == 1 ? exports[0].Value : [.. exports.SelectMany(static e => e.Value)];
+            var snapshot = new TreeSnapshot(pending.Zxid, nodes, pending.Sessions);
             await Task.Run(() => snapshots.SaveAsync(snapshot, CancellationToken.None));
         }
         catch (Exception ex)

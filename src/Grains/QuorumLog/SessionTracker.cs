@@ -80,7 +80,8 @@ public sealed class SessionTracker
         /// <summary>The replies not yet carried by a txn, which the session's txn now being made carries.</summary>
         public WriteOutcome[] TakeUnlogged()
         {
-            WriteOutcome[] unlogged = [.. Outcomes.Skip(_unloggedFrom)];
+            var unlogged = new WriteOutcome[Outcomes.Count - _unloggedFrom];
+            Outcomes.CopyTo(_unloggedFrom, unlogged, 0, unlogged.Length);
             _unloggedFrom = Outcomes.Count;
             return unlogged;
         }

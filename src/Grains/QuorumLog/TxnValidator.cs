@@ -16,6 +16,10 @@ namespace OrleansCoord.Grains.QuorumLog;
 public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, bool skipAcl, bool extendedTypes, QuotaTracker quotas, IReadOnlySet<string> aclSchemes)
 {
     private readonly IndexOverlay _overlay = new(index);
+
+    // The index as the quota tracker reads it, made once rather than on every write.
+    private readonly Func<string, NodeMeta?> _nodeBefore = index.Get;
+    private readonly Func<IEnumerable<(string Path, long DataLength)>> _dataLengths = index.DataLengths;
     private readonly List<TreeChange> _changes = [];
 
     /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
@@ -108,7 +112,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return new WriteResult(lastZxid, ErrorCode.Ok, output.WrittenSpan.ToArray());
         }
 
-        quotas.Apply(_changes, index.Get, index.DataLengths);
+        quotas.Apply(_changes, _nodeBefore, _dataLengths);
         _overlay.Commit(sessions);
         if (request.Type == OpCode.CloseSession)
         {

@@ -44,6 +44,13 @@ public static class AclCache
         return shared;
     }
 
+    /// <summary>The shared list equal to these entries; allocates only for a list other than the one interned last.</summary>
+    public static Acl[] Intern(ReadOnlySpan<Acl> acl)
+    {
+        var last = Volatile.Read(ref _last);
+        return acl.SequenceEqual(last) && last.Length > 0 ? last : Intern(acl.ToArray());
+    }
+
     private sealed class ListComparer : IEqualityComparer<Acl[]>
     {
         public bool Equals(Acl[]? x, Acl[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));

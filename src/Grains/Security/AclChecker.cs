@@ -51,6 +51,9 @@ public static class AclChecker
     /// (PrepRequestProcessor.fixupACL); null means INVALIDACL. Only the schemes of the server's authentication
     /// providers are valid, as in ZooKeeper's ProviderRegistry.
     /// </summary>
+    // ACL lists this short are deduplicated without a hash set; most have one entry.
+    private const int SmallList = 8;
+
     public static Acl[]? Fixup(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds, IReadOnlySet<string> schemes)
     {
         if (acl is null || acl.Count == 0)
@@ -59,8 +62,16 @@ public static class AclChecker
         }
 
         var result = new List<Acl>(acl.Count);
-        foreach (var entry in acl.Distinct())
+        var entries = acl.Count <= SmallList ? acl : [.. acl.Distinct()];
+        for (var i = 0; i < entries.Count; i++)
         {
+            var entry = entries[i];
+            if (acl.Count <= SmallList && IndexOf(entries, entry) < i)
+            {
+                // A duplicate, dropped as ZooKeeper's removeDuplicates does; a short list is searched, not hashed.
+                continue;
+            }
+
             var id = entry.Id;
             if (id.Scheme == AuthenticationProviders.World && id.Identity == "anyone")
             {
@@ -93,7 +104,20 @@ public static class AclChecker
             }
         }
 
-        return AclCache.Intern([.. result]);
+        return AclCache.Intern(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(result));
+    }
+
+    private static int IndexOf(IReadOnlyList<Acl> acl, Acl entry)
+    {
+        for (var i = 0; i < acl.Count; i++)
+        {
+            if (acl[i] == entry)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>getACL without ADMIN shows digest ids as "user:x" (FinalRequestProcessor).</summary>

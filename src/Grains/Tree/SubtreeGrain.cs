@@ -1,4 +1,5 @@
 using System.Buffers;
+using Orleans.Concurrency;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Grains.Security;
 using OrleansCoord.Grains.Storage;
@@ -39,28 +40,29 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.CompletedTask;
     }
 
-    public Task<AppliedBatch> Apply(ApplyItem[] items, OrderedRead[] reads)
+    public Task<AppliedBatch> Apply(Immutable<ApplyItem[]> items, Immutable<OrderedRead[]> reads)
     {
         ThrowIfNotLoaded();
+        var (changes, ordered) = (items.Value, reads.Value);
         var fired = new List<WatchEvent>();
-        var results = reads.Length == 0 ? [] : new ReadResult[reads.Length];
+        var results = ordered.Length == 0 ? [] : new ReadResult[ordered.Length];
         var next = 0;
-        for (var i = 0; i < items.Length; i++)
+        for (var i = 0; i < changes.Length; i++)
         {
-            for (; next < reads.Length && reads[next].Before == i; next++)
+            for (; next < ordered.Length && ordered[next].Before == i; next++)
             {
-                results[next] = ServeInOrder(reads[next].Command);
+                results[next] = ServeInOrder(ordered[next].Command);
             }
 
-            if (items[i].Zxid > _loadedThrough)
+            if (changes[i].Zxid > _loadedThrough)
             {
-                _tree.Apply(items[i], fired);
+                _tree.Apply(changes[i], fired);
             }
         }
 
-        for (; next < reads.Length; next++)
+        for (; next < ordered.Length; next++)
         {
-            results[next] = ServeInOrder(reads[next].Command);
+            results[next] = ServeInOrder(ordered[next].Command);
         }
 
         return Task.FromResult(new AppliedBatch([.. fired], results));
@@ -83,14 +85,15 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.FromResult<Guid?>(fresh ? _incarnation : null);
     }
 
-    public async Task<SnapshotNode[]> Export()
+    public async Task<Immutable<SnapshotNode[]>> Export()
     {
         ThrowIfNotLoaded();
 
         // Nodes created after the paths are taken, or exported after later changes, are the fuzzy part that
         // replaying the log from the snapshot's zxid puts right; nodes deleted meanwhile are left out.
         var paths = _tree.Paths();
-        var nodes = new List<SnapshotNode>(paths.Length);
+        var nodes = new SnapshotNode[paths.Length];
+        var count = 0;
         for (var start = 0; start < paths.Length; start += ExportChunk)
         {
             if (start > 0)
@@ -102,12 +105,13 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
             {
                 if (_tree.Get(path) is { } node)
                 {
-                    nodes.Add(new SnapshotNode(path, node.Data, node.Meta));
+                    nodes[count++] = new SnapshotNode(path, node.Data, node.Meta);
                 }
             }
         }
 
-        return [.. nodes];
+        Array.Resize(ref nodes, count);
+        return nodes.AsImmutable();
     }
 
     public Task<ReadResult> Read(ReadCommand command)
