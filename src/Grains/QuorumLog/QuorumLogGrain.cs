@@ -440,7 +440,8 @@ public sealed partial class QuorumLogGrain(
 
                 if (txns.Count > 0 && !await TryAppendAsync(txns, group))
                 {
-                    _snapshotting &= snapshot is null;
+                    // The snapshot this group started would hold state that never became durable.
+                    AbandonSnapshot(snapshot);
                     return;
                 }
 
@@ -521,7 +522,7 @@ public sealed partial class QuorumLogGrain(
                 batch.Done.TrySetException(ex);
             }
 
-            _snapshotting &= snapshot is null;
+            AbandonSnapshot(snapshot);
             return;
         }
 
@@ -552,8 +553,13 @@ public sealed partial class QuorumLogGrain(
 
     private async Task ApplyAndPublishAsync(List<ValidatedBatch> group, List<Txn> txns)
     {
-        var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
         var changeCount = 0;
+        foreach (var txn in txns)
+        {
+            changeCount += txn.Changes.Length;
+        }
+
+        var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
         GrainShare ShareOf(string path)
         {
             var key = SubtreePartitioner.KeyFor(path);
@@ -569,11 +575,6 @@ public sealed partial class QuorumLogGrain(
 
         var changes = txns.Count > 0 && _feedGateways.Count > 0 ? new List<NodeChange>() : null;
         var order = 0;
-        foreach (var txn in txns)
-        {
-            changeCount += txn.Changes.Length;
-        }
-
         foreach (var batch in group)
         {
             var nextRead = 0;
@@ -833,6 +834,14 @@ public sealed partial class QuorumLogGrain(
         // The log after the snapshot starts in a segment of its own, so that purging can drop whole segments.
         log.Roll();
         return new PendingSnapshot(zxid, _sessions.Snapshot(), _index.SubtreeKeys.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private void AbandonSnapshot(PendingSnapshot? snapshot)
+    {
+        if (snapshot is not null)
+        {
+            _snapshotting = false;
+        }
     }
 
     private async Task WriteSnapshotAsync(PendingSnapshot pending)

@@ -14,12 +14,18 @@ public sealed class BatchSequencerTests
 
     private static BatchOrigin Batch(long sequence, long firstUnanswered) => new(Gateway, sequence, firstUnanswered);
 
+    /// <summary>The batch's turn comes at once, and it is validated.</summary>
+    private static void GoesAtOnce(BatchSequencer sequencer, BatchOrigin batch)
+    {
+        Assert.True(sequencer.WaitTurnAsync(batch).IsCompletedSuccessfully, $"batch {batch.Sequence} waited");
+        sequencer.Passed(batch);
+    }
+
     [Fact]
     public async Task A_batch_that_overtook_the_one_sent_before_it_waits_for_it()
     {
         var sequencer = new BatchSequencer(Bound);
-        Assert.True(sequencer.WaitTurnAsync(Batch(0, 0)).IsCompletedSuccessfully);
-        sequencer.Passed(Batch(0, 0));
+        GoesAtOnce(sequencer, Batch(0, 0));
 
         var second = sequencer.WaitTurnAsync(Batch(2, 1));
         Assert.False(second.IsCompleted);
@@ -38,8 +44,7 @@ public sealed class BatchSequencerTests
         var later = sequencer.WaitTurnAsync(Batch(5, 4));
         Assert.False(later.IsCompleted);
 
-        Assert.True(sequencer.WaitTurnAsync(Batch(4, 4)).IsCompletedSuccessfully);
-        sequencer.Passed(Batch(4, 4));
+        GoesAtOnce(sequencer, Batch(4, 4));
         await later.WaitAsync(Bound);
     }
 
@@ -47,12 +52,10 @@ public sealed class BatchSequencerTests
     public void A_batch_sent_again_after_it_passed_goes_at_once()
     {
         var sequencer = new BatchSequencer(Bound);
-        Assert.True(sequencer.WaitTurnAsync(Batch(0, 0)).IsCompletedSuccessfully);
-        sequencer.Passed(Batch(0, 0));
-        Assert.True(sequencer.WaitTurnAsync(Batch(1, 0)).IsCompletedSuccessfully);
-        sequencer.Passed(Batch(1, 0));
+        GoesAtOnce(sequencer, Batch(0, 0));
+        GoesAtOnce(sequencer, Batch(1, 0));
 
-        Assert.True(sequencer.WaitTurnAsync(Batch(0, 0)).IsCompletedSuccessfully);
+        GoesAtOnce(sequencer, Batch(0, 0));
     }
 
     [Fact]
@@ -75,8 +78,7 @@ public sealed class BatchSequencerTests
         Assert.Contains("waited", exception.Message, StringComparison.Ordinal);
 
         // Sent again in order, both go.
-        Assert.True(sequencer.WaitTurnAsync(Batch(0, 0)).IsCompletedSuccessfully);
-        sequencer.Passed(Batch(0, 0));
-        Assert.True(sequencer.WaitTurnAsync(Batch(1, 0)).IsCompletedSuccessfully);
+        GoesAtOnce(sequencer, Batch(0, 0));
+        GoesAtOnce(sequencer, Batch(1, 0));
     }
 }
