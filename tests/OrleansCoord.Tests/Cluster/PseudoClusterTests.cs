@@ -254,6 +254,8 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         return paths;
     }
 
+    private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static async Task DisposeAllAsync(IEnumerable<SiloProcess> silos)
     {
         foreach (var silo in silos)
@@ -306,13 +308,15 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     public async Task A_rolling_restart_under_load_expires_no_session_and_loses_no_write_or_ephemeral()
     {
         string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "rolling"];
+        // Client ports below the kernel's ephemeral range: a port the kernel chose could be taken by an outgoing
+        // connection (kazoo reconnecting, Orleans, Npgsql) while its silo is down, and the silo could not come back.
+        var ports = FreePorts.Take(3);
         var silos = new List<SiloProcess>();
         for (var i = 0; i < 3; i++)
         {
-            silos.Add(await SiloProcess.StartAsync(args));
+            silos.Add(await SiloProcess.StartAsync([.. args, "--clientPort", Port(ports[i])]));
         }
 
-        var ports = silos.Select(s => s.Port).ToArray();
         try
         {
             // kazoo with every silo in its connect string, as a ZooKeeper user points it at an ensemble.
@@ -334,7 +338,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
                 // Connections close when asked to: without that the stop waits out Kestrel's 30 s shutdown timeout.
                 Assert.True(stopped < TimeSpan.FromSeconds(10), $"silo {i} took {stopped} to stop");
                 await silos[i].DisposeAsync();
-                silos[i] = await SiloProcess.StartAsync([.. args, "--clientPort", ports[i].ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                silos[i] = await SiloProcess.StartAsync([.. args, "--clientPort", Port(ports[i])]);
                 output.WriteLine($"silo {i} stopped in {stopped.TotalMilliseconds:F0} ms, serving again after {clock.Elapsed.TotalMilliseconds:F0} ms");
                 await load.WaitForLineAsync(l => l.StartsWith("wrote ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), skip: mark + 2);
             }

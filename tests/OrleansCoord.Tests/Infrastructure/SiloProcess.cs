@@ -10,6 +10,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private SiloProcess(Process process) => _process = process;
 
@@ -169,8 +170,15 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process and deletes an owned data directory; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await KillAsync();
         _process.Dispose();
         if (OwnsDataDir && Directory.Exists(DataDir))
