@@ -26,12 +26,11 @@ public interface ISubtreeGrain : IGrainWithStringKey
     Task<Guid?> Load(long zxid, SnapshotNode[] nodes, string[] rootChildren);
 
     /// <summary>
-    /// Every node of the subtree, for a snapshot; changes applied after the caller's zxid may show. It is taken a
-    /// chunk at a time, with applies and reads running between chunks, so a large subtree never stalls them. Handed
-    /// over without a copy, as a grain call's result otherwise is: it can hold millions of nodes.
+    /// The subtree's nodes for a snapshot, a chunk per call: <paramref name="from"/> is 0 to start an export (which
+    /// supersedes any other) and then the previous chunk's Next. Changes applied after the caller's zxid may show,
+    /// and applies and reads run between the calls, so a large subtree never stalls them.
     /// </summary>
-    [AlwaysInterleave]
-    Task<Immutable<SnapshotNode[]>> Export();
+    Task<SnapshotChunk> Export(Guid export, int from);
 
     /// <summary>Serves exists, getData, getChildren, getChildren2, getACL, getAllChildrenNumber, addWatch, checkWatches and removeWatches.</summary>
     Task<ReadResult> Read(ReadCommand command);

@@ -848,10 +848,7 @@ public sealed partial class QuorumLogGrain(
     {
         try
         {
-            var exports = await Task.WhenAll(pending.Keys.Select(k => GrainFactory.GetGrain<ISubtreeGrain>(k).Export()));
-            var nodes = exports.Length == 1 ? exports[0].Value : [.. exports.SelectMany(static e => e.Value)];
-            var snapshot = new TreeSnapshot(pending.Zxid, nodes, pending.Sessions);
-            await Task.Run(() => snapshots.SaveAsync(snapshot, CancellationToken.None));
+            await snapshots.SaveAsync(new SnapshotContent(pending.Zxid, pending.Sessions, ExportAsync(pending.Keys)), CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -861,6 +858,22 @@ public sealed partial class QuorumLogGrain(
         finally
         {
             _snapshotting = false;
+        }
+    }
+
+    /// <summary>The nodes of these subtrees, a chunk at a time, each asked for when the one before is written.</summary>
+    private async IAsyncEnumerable<SnapshotChunk> ExportAsync(IEnumerable<string> keys)
+    {
+        var export = Guid.NewGuid();
+        foreach (var key in keys)
+        {
+            var subtree = GrainFactory.GetGrain<ISubtreeGrain>(key);
+            for (var from = 0; from >= 0;)
+            {
+                var chunk = await subtree.Export(export, from);
+                from = chunk.Next;
+                yield return chunk;
+            }
         }
     }
 

@@ -13,21 +13,32 @@ public sealed partial class FileSnapshotStore(IOptions<FileStorageOptions> optio
 
     private string Directory => Path.Combine(options.Value.DataDir, "snapshots");
 
-    public Task SaveAsync(TreeSnapshot snapshot, CancellationToken cancellationToken)
+    public async Task SaveAsync(SnapshotContent snapshot, CancellationToken cancellationToken)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = ZxidFileNames.Name(Directory, Prefix, snapshot.Zxid);
         var temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        long nodes;
+        await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            SnapshotCodec.Write(snapshot, file, cancellationToken);
-            file.Flush(flushToDisk: true);
+            nodes = await SnapshotCodec.WriteAsync(snapshot, file, cancellationToken);
+
+            // Writing the chunks only copied them into the page cache. Waiting for the disk can take as long as a
+            // large snapshot needs to reach it: on a thread of its own, so the thread pool keeps serving meanwhile.
+            await Task.Factory.StartNew(
+                () =>
+                {
+                    file.Flush(flushToDisk: true);
+                    file.Close();
+                    File.Move(temp, path, overwrite: true);
+                    NativeFile.SyncDirectory(Directory);
+                },
+                cancellationToken,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
         }
 
-        File.Move(temp, path, overwrite: true);
-        NativeFile.SyncDirectory(Directory);
-        LogSaved(logger, path, snapshot.Nodes.Count);
-        return Task.CompletedTask;
+        LogSaved(logger, path, nodes);
     }
 
     public Task<TreeSnapshot?> LoadLatestAsync(CancellationToken cancellationToken)
@@ -73,7 +84,7 @@ public sealed partial class FileSnapshotStore(IOptions<FileStorageOptions> optio
     }
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "Snapshot {Path} written with {NodeCount} znodes")]
-    private static partial void LogSaved(ILogger logger, string path, int nodeCount);
+    private static partial void LogSaved(ILogger logger, string path, long nodeCount);
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Snapshot {Path} is unusable ({Reason}); trying an older one")]
     private static partial void LogSkipped(ILogger logger, string path, string reason);

@@ -6,40 +6,51 @@ using OrleansCoord.Protocol.Records;
 namespace OrleansCoord.Grains.Storage;
 
 /// <summary>
-/// The stored form of a snapshot, wherever it is kept: a header, the nodes and sessions in jute encoding, and a
-/// trailing CRC-32C over all of it.
+/// The stored form of a snapshot, wherever it is kept: a header, the nodes in chunks (<see cref="SnapshotChunk"/>)
+/// ended by an empty one, the sessions in jute encoding, and a trailing CRC-32C over all of it.
 /// </summary>
 public static class SnapshotCodec
 {
     private const uint Magic = 0x4F43534E; // "OCSN"
-    // Version 2 added the replies kept per session; version 1 snapshots are still read.
-    private const int FormatVersion = 2;
-    private const int FlushAt = 1 << 20;
+    // Version 2 added the replies kept per session; version 3 wrote the nodes in chunks that refer to ACL lists by
+    // index. Versions 1 and 2, which wrote every node's ACL and a node count up front, are still read.
+    private const int FormatVersion = 3;
 
-    /// <summary>Writes the snapshot to a stream in chunks, so a large tree never needs one buffer of its size.</summary>
-    public static void Write(TreeSnapshot snapshot, Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the snapshot to a stream a chunk at a time, as its nodes arrive, releasing each chunk once written;
+    /// returns the number of nodes.
+    /// </summary>
+    public static async Task<long> WriteAsync(SnapshotContent snapshot, Stream output, CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>(FlushAt + (64 * 1024));
         var crc = 0u;
+        var buffer = new ArrayBufferWriter<byte>(256);
         var w = new JuteWriter(buffer);
         w.WriteInt(unchecked((int)Magic));
         w.WriteInt(FormatVersion);
         w.WriteLong(snapshot.Zxid);
-        w.WriteInt(snapshot.Nodes.Count);
-        foreach (var node in snapshot.Nodes)
+        Write(buffer.WrittenSpan);
+
+        var nodes = 0L;
+        await foreach (var chunk in snapshot.Nodes.WithCancellation(cancellationToken))
         {
-            w.WriteString(node.Path);
-            w.WriteBuffer(node.Data);
-            Acl.WriteList(w, node.Acl);
-            node.Stat.Write(w);
-            w.WriteBool(node.IsContainer);
-            if (buffer.WrittenCount >= FlushAt)
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                Flush();
+                var count = BinaryPrimitives.ReadInt32BigEndian(chunk.Bytes);
+                if (count > 0)
+                {
+                    Write(chunk.Bytes);
+                    nodes += count;
+                }
+            }
+            finally
+            {
+                chunk.Release();
             }
         }
 
+        buffer.ResetWrittenCount();
+        w = new JuteWriter(buffer);
+        w.WriteInt(0);
         w.WriteInt(snapshot.Sessions.Count);
         foreach (var session in snapshot.Sessions)
         {
@@ -49,16 +60,16 @@ public static class SnapshotCodec
             TxnCodec.WriteOutcomes(w, session.Outcomes);
         }
 
-        Flush();
-        Span<byte> trailer = stackalloc byte[4];
+        Write(buffer.WrittenSpan);
+        var trailer = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(trailer, crc);
         output.Write(trailer);
+        return nodes;
 
-        void Flush()
+        void Write(ReadOnlySpan<byte> bytes)
         {
-            crc = Crc32C.Append(crc, buffer.WrittenSpan);
-            output.Write(buffer.WrittenSpan);
-            buffer.ResetWrittenCount();
+            crc = Crc32C.Append(crc, bytes);
+            output.Write(bytes);
         }
     }
 
@@ -81,7 +92,7 @@ public static class SnapshotCodec
             var r = new JuteReader(body);
             r.ReadInt();
             var version = r.ReadInt();
-            if (version is not (1 or FormatVersion))
+            if (version is < 1 or > FormatVersion)
             {
                 throw new InvalidDataException($"unknown format version {version}");
             }
@@ -92,11 +103,7 @@ public static class SnapshotCodec
                 throw new InvalidDataException($"holds zxid 0x{zxid:x}, not 0x{expectedZxid:x}");
             }
 
-            var nodes = new SnapshotNode[r.ReadVectorCount()];
-            for (var i = 0; i < nodes.Length; i++)
-            {
-                nodes[i] = new SnapshotNode(r.ReadRequiredString(), r.ReadBuffer(), [.. Acl.ReadList(ref r) ?? []], Stat.Read(ref r), r.ReadBool());
-            }
+            IReadOnlyList<SnapshotNode> nodes = version < 3 ? ReadNodeList(ref r) : ReadNodeChunks(ref r);
 
             var sessions = new SnapshotSession[r.ReadVectorCount()];
             for (var i = 0; i < sessions.Length; i++)
@@ -114,5 +121,50 @@ public static class SnapshotCodec
         {
             throw new InvalidDataException(ex.Message, ex);
         }
+    }
+
+    private static SnapshotNode[] ReadNodeList(ref JuteReader r)
+    {
+        var nodes = new SnapshotNode[r.ReadVectorCount()];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = new SnapshotNode(r.ReadRequiredString(), r.ReadBuffer(), [.. Acl.ReadList(ref r) ?? []], Stat.Read(ref r), r.ReadBool());
+        }
+
+        return nodes;
+    }
+
+    private static List<SnapshotNode> ReadNodeChunks(ref JuteReader r)
+    {
+        var nodes = new List<SnapshotNode>();
+        var acls = new List<Acl[]>();
+        for (var count = r.ReadInt(); count != 0; count = r.ReadInt())
+        {
+            if (count < 0)
+            {
+                throw new InvalidDataException($"a chunk of {count} nodes");
+            }
+
+            acls.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                var path = r.ReadRequiredString();
+                var data = r.ReadBuffer();
+                var aclIndex = r.ReadInt();
+                if (aclIndex == -1)
+                {
+                    aclIndex = acls.Count;
+                    acls.Add([.. Acl.ReadList(ref r) ?? []]);
+                }
+                else if ((uint)aclIndex >= (uint)acls.Count)
+                {
+                    throw new InvalidDataException($"ACL list {aclIndex} referred to before it was written");
+                }
+
+                nodes.Add(new SnapshotNode(path, data, acls[aclIndex], Stat.Read(ref r), r.ReadBool()));
+            }
+        }
+
+        return nodes;
     }
 }

@@ -40,3 +40,27 @@ public sealed record SnapshotSession(long SessionId, int TimeoutMs, byte[] Passw
 /// right again, because every logged change carries a node's complete state.
 /// </summary>
 public sealed record TreeSnapshot(long Zxid, IReadOnlyList<SnapshotNode> Nodes, IReadOnlyList<SnapshotSession> Sessions);
+
+/// <summary>
+/// A snapshot on its way to storage: its zxid and session table, and its nodes as chunks that may still be in the
+/// making while the first ones are written (the subtree grains export them a chunk per call).
+/// </summary>
+public sealed record SnapshotContent(long Zxid, IReadOnlyList<SnapshotSession> Sessions, IAsyncEnumerable<SnapshotChunk> Nodes)
+{
+    /// <summary>The content of a snapshot held whole in memory, as recovery and migration have it.</summary>
+    public static SnapshotContent Of(TreeSnapshot snapshot) => new(snapshot.Zxid, snapshot.Sessions, Chunks(snapshot.Nodes).ToAsyncEnumerable());
+
+    private static IEnumerable<SnapshotChunk> Chunks(IReadOnlyList<SnapshotNode> nodes)
+    {
+        for (var i = 0; i < nodes.Count;)
+        {
+            var chunk = new SnapshotChunkBuilder();
+            for (; i < nodes.Count && !chunk.IsFull; i++)
+            {
+                chunk.Add(nodes[i].Path, nodes[i].Data, nodes[i].Meta);
+            }
+
+            yield return chunk.ToChunk(i == nodes.Count ? -1 : i);
+        }
+    }
+}

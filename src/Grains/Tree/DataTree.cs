@@ -124,8 +124,8 @@ public sealed class DataTree
         }
     }
 
-    /// <summary>The paths of every node, as of now.</summary>
-    public string[] Paths() => [.. _nodes.Keys];
+    /// <summary>Every node as of now, copied out in one pass over the table, for a snapshot to go through.</summary>
+    public KeyValuePair<string, DataNode>[] CopyNodes() => [.. _nodes];
 
     public void Apply(ApplyItem item, List<WatchEvent> fired)
     {

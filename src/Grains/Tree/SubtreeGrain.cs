@@ -14,9 +14,6 @@ namespace OrleansCoord.Grains.Tree;
 /// <summary>Holds one subtree of znodes in memory; see <see cref="ISubtreeGrain"/>.</summary>
 public sealed class SubtreeGrain : Grain, ISubtreeGrain
 {
-    // Nodes a snapshot takes per turn: about a millisecond of work.
-    private const int ExportChunk = 10_000;
-
     private readonly bool _skipAcl;
     private DataTree _tree = null!;
 
@@ -28,6 +25,9 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
 
     // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
     private long _loadedThrough;
+
+    // The snapshot export under way and the nodes it goes through.
+    private (Guid Id, KeyValuePair<string, DataNode>[] Nodes) _export = (Guid.Empty, []);
 
     public SubtreeGrain(IOptions<CoordinationOptions> options) => _skipAcl = options.Value.SkipAcl;
 
@@ -85,33 +85,36 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
         return Task.FromResult<Guid?>(fresh ? _incarnation : null);
     }
 
-    public async Task<Immutable<SnapshotNode[]>> Export()
+    public Task<SnapshotChunk> Export(Guid export, int from)
     {
         ThrowIfNotLoaded();
 
-        // Nodes created after the paths are taken, or exported after later changes, are the fuzzy part that
-        // replaying the log from the snapshot's zxid puts right; nodes deleted meanwhile are left out.
-        var paths = _tree.Paths();
-        var nodes = new SnapshotNode[paths.Length];
-        var count = 0;
-        for (var start = 0; start < paths.Length; start += ExportChunk)
+        // The nodes as of the export's first call, copied in one pass: going through them then needs no lookups.
+        // Changes applied after the snapshot's zxid may show, which replaying the log from there puts right.
+        if (from == 0)
         {
-            if (start > 0)
-            {
-                await Task.Yield();
-            }
-
-            foreach (var path in paths.AsSpan(start, Math.Min(ExportChunk, paths.Length - start)))
-            {
-                if (_tree.Get(path) is { } node)
-                {
-                    nodes[count++] = new SnapshotNode(path, node.Data, node.Meta);
-                }
-            }
+            _export = (export, _tree.CopyNodes());
+        }
+        else if (_export.Id != export)
+        {
+            throw new InvalidOperationException($"snapshot export {export} was superseded by {_export.Id}");
         }
 
-        Array.Resize(ref nodes, count);
-        return nodes.AsImmutable();
+        var nodes = _export.Nodes;
+        var chunk = new SnapshotChunkBuilder();
+        var next = from;
+        for (; next < nodes.Length && !chunk.IsFull; next++)
+        {
+            chunk.Add(nodes[next].Key, nodes[next].Value.Data, nodes[next].Value.Meta);
+        }
+
+        if (next == nodes.Length)
+        {
+            _export = (Guid.Empty, []);
+            next = -1;
+        }
+
+        return Task.FromResult(chunk.ToChunk(next));
     }
 
     public Task<ReadResult> Read(ReadCommand command)

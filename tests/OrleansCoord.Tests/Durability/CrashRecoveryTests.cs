@@ -12,7 +12,7 @@ namespace OrleansCoord.Tests.Durability;
 /// The standalone server killed with SIGKILL under concurrent writes and restarted on the same dataDir: every
 /// acknowledged write is there, nothing that was not attempted appears, and zxids keep growing.
 /// </summary>
-public sealed class CrashRecoveryTests(ITestOutputHelper output)
+public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
 {
     private const int Writers = 4;
 
@@ -83,6 +83,71 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         await state.VerifyAsync(final, rounds);
         Assert.True(state.AckedCount > rounds * 10, $"only {state.AckedCount} creates were acknowledged");
     }
+
+    [Fact]
+    public async Task A_tree_of_many_snapshot_chunks_comes_back_whole_from_its_snapshot_after_kill_9()
+    {
+        const int Nodes = 2500;
+        static byte[] DataOf(int i) => [.. Enumerable.Range(0, 400).Select(b => (byte)(i + b))];
+        var dataDir = SiloProcess.NewDataDir();
+        try
+        {
+            // 2500 nodes of 400 bytes: about a megabyte, which subtree grains export in some twenty chunks.
+            string[] args = ["--snapCount", "1000"];
+            await using (var silo = await SiloProcess.StartInAsync(dataDir, false, args))
+            {
+                await using var client = await ZkWireClient.ConnectAsync(silo.Port);
+                Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/big", [])).Header.Err);
+                for (var i = 0; i < Nodes; i++)
+                {
+                    Assert.Equal(ErrorCode.Ok, (await client.CreateAsync($"/big/n{i}", DataOf(i))).Header.Err);
+                }
+
+                await WaitForSnapshotOfAsync(silo, Nodes - 500);
+                await silo.KillAsync();
+            }
+
+            await using var restarted = await SiloProcess.StartInAsync(dataDir, false, args);
+            var recovered = RecoveredLine().Match(restarted.Output);
+            Assert.True(recovered.Success, restarted.Output);
+            Assert.InRange(int.Parse(recovered.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1000);
+
+            await using var checker = await ZkWireClient.ConnectAsync(restarted.Port);
+            var (header, body) = await checker.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/big", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, header.Err);
+            Assert.Equal(Nodes, ZkWireClient.Decode(body, StringListResponse.Read).Values.Count);
+            for (var i = 0; i < Nodes; i += 37)
+            {
+                (header, body) = await checker.RequestAsync(OpCode.GetData, w => new PathWatchRequest($"/big/n{i}", false).Write(w));
+                Assert.Equal(ErrorCode.Ok, header.Err);
+                Assert.Equal(DataOf(i), ZkWireClient.Decode(body, GetDataResponse.Read).Data);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dataDir))
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Waits (bounded) until the silo reports a snapshot written with at least this many znodes.</summary>
+    private static async Task WaitForSnapshotOfAsync(SiloProcess silo, int znodes)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!SnapshotLine().Matches(silo.Output).Any(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= znodes))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no snapshot of {znodes} znodes:\n{silo.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Snapshot \S+ written with (\d+) znodes")]
+    private static partial System.Text.RegularExpressions.Regex SnapshotLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Recovered from snapshot 0x[0-9a-f]+ and (\d+) logged txns")]
+    private static partial System.Text.RegularExpressions.Regex RecoveredLine();
 
     [Fact]
     public async Task A_second_server_on_the_same_dataDir_refuses_to_start_with_the_reason()

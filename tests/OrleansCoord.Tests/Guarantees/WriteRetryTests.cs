@@ -172,7 +172,7 @@ public sealed class WriteRetryTests : IDisposable
     }
 
     [Fact]
-    public void A_new_leader_answers_a_batch_the_old_one_committed_from_a_snapshot_taken_after_it()
+    public async Task A_new_leader_answers_a_batch_the_old_one_committed_from_a_snapshot_taken_after_it()
     {
         var old = Leader.Recover(RecoveredTree.From(null));
         var session = old.OpenSession();
@@ -180,7 +180,7 @@ public sealed class WriteRetryTests : IDisposable
 
         var committed = ReplayThroughFileLog(null, old.Log);
         var stored = new MemoryStream();
-        SnapshotCodec.Write(new TreeSnapshot(committed.Zxid, [.. committed.Nodes.Values], old.Sessions.Snapshot()), stored, CancellationToken.None);
+        await SnapshotCodec.WriteAsync(SnapshotContent.Of(new TreeSnapshot(committed.Zxid, [.. committed.Nodes.Values], old.Sessions.Snapshot())), stored, CancellationToken.None);
         var snapshot = SnapshotCodec.Read(stored.ToArray(), committed.Zxid);
 
         var leader = Leader.Recover(RecoveredTree.From(snapshot));

@@ -6,16 +6,16 @@ namespace OrleansCoord.Grains.Storage.Postgres;
 /// <summary>Snapshots as rows of the cluster's database (<see cref="SnapshotCodec"/> images in oc_snapshot).</summary>
 public sealed partial class PostgresSnapshotStore(NpgsqlDataSource db, ILogger<PostgresSnapshotStore> logger) : ISnapshotStore
 {
-    public async Task SaveAsync(TreeSnapshot snapshot, CancellationToken cancellationToken)
+    public async Task SaveAsync(SnapshotContent snapshot, CancellationToken cancellationToken)
     {
         using var image = new MemoryStream();
-        SnapshotCodec.Write(snapshot, image, cancellationToken);
+        var nodes = await SnapshotCodec.WriteAsync(snapshot, image, cancellationToken);
         await using var command = db.CreateCommand(
             "INSERT INTO oc_snapshot (zxid, image) VALUES ($1, $2) ON CONFLICT (zxid) DO UPDATE SET image = EXCLUDED.image");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = snapshot.Zxid });
         command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = image.ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
-        LogSaved(logger, snapshot.Zxid, snapshot.Nodes.Count);
+        LogSaved(logger, snapshot.Zxid, nodes);
     }
 
     public async Task<TreeSnapshot?> LoadLatestAsync(CancellationToken cancellationToken)
@@ -63,7 +63,7 @@ public sealed partial class PostgresSnapshotStore(NpgsqlDataSource db, ILogger<P
     }
 
     [LoggerMessage(EventId = 1120, Level = LogLevel.Information, Message = "Snapshot 0x{Zxid:x} stored with {NodeCount} znodes")]
-    private static partial void LogSaved(ILogger logger, long zxid, int nodeCount);
+    private static partial void LogSaved(ILogger logger, long zxid, long nodeCount);
 
     [LoggerMessage(EventId = 1121, Level = LogLevel.Warning, Message = "Snapshot 0x{Zxid:x} is unusable ({Reason}); trying an older one")]
     private static partial void LogSkipped(ILogger logger, long zxid, string reason);
