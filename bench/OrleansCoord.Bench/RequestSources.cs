@@ -19,6 +19,9 @@ public sealed class NumberedSource(OpCode type, string prefix, byte[] data, Crea
 {
     private long _next;
 
+    /// <summary>The requests written so far, numbered from 0.</summary>
+    public long Issued => _next;
+
     public bool TryWrite(JuteWriter w, int xid, out OpKind kind)
     {
         kind = OpKind.Write;

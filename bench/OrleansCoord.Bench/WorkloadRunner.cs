@@ -68,7 +68,7 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         var payload = _payload;
         return workload switch
         {
-            "create" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new NumberedSource(OpCode.Create, $"{_base}/create/s{i}-", payload)),
+            "create" => CreateAsync(),
             "setData" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.GetData, 100, payload, i)),
             "getData" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.GetData, 0, payload, i)),
             "exists" => TimedAsync(workload, settings.Sessions, settings.Inflight, i => new KeyedSource(_keys, OpCode.Exists, 0, payload, i)),
@@ -135,6 +135,27 @@ public sealed class WorkloadRunner(BenchSettings settings, TextWriter progress)
         {
             await DisposeAllAsync(sessions);
         }
+    }
+
+    /// <summary>
+    /// Creates for the timed window, then deletes what it created, unmeasured: the workloads after it then meet the
+    /// same tree on every system, not one as large as that system was fast (each snapshot copies the whole tree).
+    /// </summary>
+    private async Task<WorkloadResult> CreateAsync()
+    {
+        var sources = new NumberedSource[settings.Sessions];
+        var result = await TimedAsync("create", settings.Sessions, settings.Inflight, i => sources[i] = new NumberedSource(OpCode.Create, $"{_base}/create/s{i}-", _payload));
+        var sessions = await ConnectAllAsync(settings.Sessions);
+        try
+        {
+            await DrainAsync("create (removing)", [.. sessions.Select((s, i) => (s, (IRequestSource)new NumberedSource(OpCode.Delete, $"{_base}/create/s{i}-", [], budget: sources[i].Issued)))], settings.Inflight);
+        }
+        finally
+        {
+            await DisposeAllAsync(sessions);
+        }
+
+        return result;
     }
 
     /// <summary>Each session creates its share of nodes, then deletes them all; the deletes are timed.</summary>

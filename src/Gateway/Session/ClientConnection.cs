@@ -159,9 +159,14 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         catch (OperationCanceledException)
         {
         }
-        catch (Exception ex) when (ex is JuteException or ConnectionResetException or IOException)
+        catch (JuteException ex)
         {
             LogClosedOnError(logger, ex, RemoteEndPoint);
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or IOException)
+        {
+            // A client gone without closing (killed, or its host lost) is routine, not a protocol error.
+            LogConnectionLost(logger, RemoteEndPoint, ex.Message);
         }
         catch (Exception ex)
         {
@@ -879,6 +884,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Closing {Remote} after a malformed request")]
     private static partial void LogClosedOnError(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Connection {Remote} lost ({Reason})")]
+    private static partial void LogConnectionLost(ILogger logger, string remote, string reason);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Closing {Remote} after an unexpected failure")]
     private static partial void LogConnectionFailed(ILogger logger, Exception exception, string remote);
