@@ -22,6 +22,9 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
     private readonly Func<IEnumerable<(string Path, long DataLength)>> _dataLengths = index.DataLengths;
     private readonly List<TreeChange> _changes = [];
 
+    // The reply being written; what a write gets back is a copy of it.
+    private readonly ArrayBufferWriter<byte> _reply = new(256);
+
     /// <summary>Set by requests answered without a txn: sync, and a multi that failed.</summary>
     private bool _replyWithoutTxn;
 
@@ -80,7 +83,8 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var zxid = lastZxid + 1;
         _changes.Clear();
         _replyWithoutTxn = false;
-        var output = new ArrayBufferWriter<byte>(64);
+        var output = _reply;
+        output.ResetWrittenCount();
         var writer = new JuteWriter(output);
         ErrorCode err;
         try
@@ -143,7 +147,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var err = Prepare(op, request, zxid, time, out var path, out var stat);
         if (err == ErrorCode.Ok)
         {
-            new MultiResult(op.Type, Path: path, Stat: stat).WriteBody(writer);
+            MultiResult.WriteBody(writer, op.Type, ErrorCode.Ok, path, stat);
         }
 
         return err;

@@ -76,6 +76,35 @@ public ref struct JuteReader
     /// <summary>Reads a ustring where the protocol requires one (a path, a scheme): null becomes empty.</summary>
     public string ReadRequiredString() => ReadString() ?? string.Empty;
 
+    /// <summary>
+    /// Reads a required ustring, handing back one of <paramref name="common"/> (ASCII) itself when the bytes spell it:
+    /// values that come with nearly every request, such as world:anyone, then cost no string of their own.
+    /// </summary>
+    public string ReadRequiredString(ReadOnlySpan<string> common)
+    {
+        var length = ReadInt();
+        if (length == -1)
+        {
+            return string.Empty;
+        }
+
+        if (length < -1)
+        {
+            throw new JuteException($"negative string length {length}");
+        }
+
+        var bytes = Take(length);
+        foreach (var value in common)
+        {
+            if (value.Length == bytes.Length && Ascii.Equals(bytes, value))
+            {
+                return value;
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes);
+    }
+
     /// <summary>The element count of a jute vector; -1 (null) is returned as-is.</summary>
     public int ReadVectorCount()
     {

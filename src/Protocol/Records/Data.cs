@@ -7,7 +7,10 @@ public readonly record struct Id(string Scheme, string Identity)
 {
     public static readonly Id Anyone = new("world", "anyone");
 
-    public static Id Read(ref JuteReader r) => new(r.ReadRequiredString(), r.ReadRequiredString());
+    private static readonly string[] CommonSchemes = ["world", "digest", "auth", "ip"];
+    private static readonly string[] CommonIdentities = ["anyone"];
+
+    public static Id Read(ref JuteReader r) => new(r.ReadRequiredString(CommonSchemes), r.ReadRequiredString(CommonIdentities));
 
     public void Write(JuteWriter w)
     {

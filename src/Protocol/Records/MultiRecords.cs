@@ -113,29 +113,32 @@ public sealed record MultiResult(OpCode Type, ErrorCode Err = ErrorCode.Ok, stri
     }
 
     /// <summary>The op's reply body alone: also the body of the same op sent outside multi.</summary>
-    public void WriteBody(JuteWriter w)
+    public void WriteBody(JuteWriter w) => WriteBody(w, Type, Err, Path, Stat, Data, Children);
+
+    /// <summary>The reply body of an op of this type, written without a result record (a single write's reply).</summary>
+    public static void WriteBody(JuteWriter w, OpCode type, ErrorCode err, string? path, in Stat stat, byte[]? data = null, List<string>? children = null)
     {
-        switch (Type)
+        switch (type)
         {
             case OpCode.Create:
-                w.WriteString(Path);
+                w.WriteString(path);
                 break;
             case OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl:
-                w.WriteString(Path);
-                Stat.Write(w);
+                w.WriteString(path);
+                stat.Write(w);
                 break;
             case OpCode.SetData:
-                Stat.Write(w);
+                stat.Write(w);
                 break;
             case OpCode.GetData:
-                w.WriteBuffer(Data);
-                Stat.Write(w);
+                w.WriteBuffer(data);
+                stat.Write(w);
                 break;
             case OpCode.GetChildren:
-                w.WriteStringList(Children);
+                w.WriteStringList(children);
                 break;
             case OpCode.Error:
-                w.WriteInt((int)Err);
+                w.WriteInt((int)err);
                 break;
             default:
                 break;

@@ -64,6 +64,20 @@ public sealed class JuteRecordTests
     }
 
     [Fact]
+    public void Common_acl_ids_are_read_as_the_shared_strings_and_others_as_sent()
+    {
+        Acl[] acl = [new Acl(Perms.All, Id.Anyone), new Acl(Perms.Read, new Id("x509", "CN=älice")), new Acl(Perms.Read, new Id("worlds", "any"))];
+        var bytes = ZkWireClient.Encode(w => Acl.WriteList(w, acl), prefix: false);
+        var reader = new JuteReader(bytes);
+        var read = Acl.ReadList(ref reader)!;
+
+        Assert.Equal(acl, read);
+        Assert.Same(Id.Anyone.Scheme, read[0].Id.Scheme);
+        Assert.Same(Id.Anyone.Identity, read[0].Id.Identity);
+        Assert.NotSame(Id.Anyone.Scheme, read[2].Id.Scheme);
+    }
+
+    [Fact]
     public void Null_and_empty_buffers_stay_distinct()
     {
         Assert.Null(RoundTrip(new GetDataResponse(null, S).Write, GetDataResponse.Read, v => v.Write).Data);
