@@ -130,8 +130,18 @@ def main():
                 reports.append(report)
             if args.memory_znodes > 0:
                 memory = os.path.join(args.out, slug + "-memory.json")
+                try:
+                    measured = measure_memory(name, start, runtime, args.memory_znodes, passthrough)
+                except subprocess.CalledProcessError as e:
+                    # A heap dump suspends a silo for seconds, longer than the cluster's failure detection allows:
+                    # the other silos may vote it dead, and it stops itself. The table then shows no memory rows for
+                    # this system rather than none at all.
+                    reason = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr or ""
+                    print(f"{name:28} memory: not measured ({' '.join(map(str, e.cmd[:3]))} failed: "
+                          f"{reason.strip() or e.returncode})", flush=True)
+                    continue
                 with open(memory, "w") as f:
-                    json.dump(measure_memory(name, start, runtime, args.memory_znodes, passthrough), f, indent=2)
+                    json.dump(measured, f, indent=2)
                 reports.append(memory)
 
     ratios = [a for s in chosen for a in ("--ratio", RATIOS[s])]

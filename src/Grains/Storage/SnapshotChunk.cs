@@ -39,8 +39,6 @@ public sealed class SnapshotChunkBuilder : IBufferWriter<byte>
     private Acl[]? _lastAcl;
     private int _lastAclIndex;
 
-    public int Count => _count;
-
     public bool IsFull => _length >= TargetBytes;
 
     public void Add(string path, byte[]? data, NodeMeta meta)
