@@ -130,6 +130,8 @@ def main():
                 reports.append(report)
             if args.memory_znodes > 0:
                 memory = os.path.join(args.out, slug + "-memory.json")
+                if os.path.exists(memory):
+                    os.remove(memory)
                 try:
                     measured = measure_memory(name, start, runtime, args.memory_znodes, passthrough)
                 except subprocess.CalledProcessError as e:

@@ -46,14 +46,14 @@ public static class AclChecker
         return false;
     }
 
+    // ACL lists this short are deduplicated without a hash set; most have one entry.
+    private const int SmallList = 8;
+
     /// <summary>
     /// Validates an ACL list and expands the "auth" scheme into the caller's authenticated ids
     /// (PrepRequestProcessor.fixupACL); null means INVALIDACL. Only the schemes of the server's authentication
     /// providers are valid, as in ZooKeeper's ProviderRegistry.
     /// </summary>
-    // ACL lists this short are deduplicated without a hash set; most have one entry.
-    private const int SmallList = 8;
-
     public static Acl[]? Fixup(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds, IReadOnlySet<string> schemes)
     {
         if (acl is null || acl.Count == 0)

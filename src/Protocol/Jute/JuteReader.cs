@@ -57,21 +57,7 @@ public ref struct JuteReader
     }
 
     /// <summary>A jute ustring: UTF-8 with an int32 length; null when the length is -1.</summary>
-    public string? ReadString()
-    {
-        var length = ReadInt();
-        if (length == -1)
-        {
-            return null;
-        }
-
-        if (length < -1)
-        {
-            throw new JuteException($"negative string length {length}");
-        }
-
-        return Encoding.UTF8.GetString(Take(length));
-    }
+    public string? ReadString() => TakeString(out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
     /// <summary>Reads a ustring where the protocol requires one (a path, a scheme): null becomes empty.</summary>
     public string ReadRequiredString() => ReadString() ?? string.Empty;
@@ -82,18 +68,11 @@ public ref struct JuteReader
     /// </summary>
     public string ReadRequiredString(ReadOnlySpan<string> common)
     {
-        var length = ReadInt();
-        if (length == -1)
+        if (!TakeString(out var bytes))
         {
             return string.Empty;
         }
 
-        if (length < -1)
-        {
-            throw new JuteException($"negative string length {length}");
-        }
-
-        var bytes = Take(length);
         foreach (var value in common)
         {
             if (value.Length == bytes.Length && Ascii.Equals(bytes, value))
@@ -103,6 +82,19 @@ public ref struct JuteReader
         }
 
         return Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>A ustring's bytes; false when its length is -1 (null).</summary>
+    private bool TakeString(out ReadOnlySpan<byte> bytes)
+    {
+        var length = ReadInt();
+        if (length < -1)
+        {
+            throw new JuteException($"negative string length {length}");
+        }
+
+        bytes = length == -1 ? default : Take(length);
+        return length != -1;
     }
 
     /// <summary>The element count of a jute vector; -1 (null) is returned as-is.</summary>

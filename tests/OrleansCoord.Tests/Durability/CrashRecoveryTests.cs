@@ -133,15 +133,11 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
     }
 
     /// <summary>Waits (bounded) until the silo reports a snapshot written with at least this many znodes.</summary>
-    private static async Task WaitForSnapshotOfAsync(SiloProcess silo, int znodes)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!SnapshotLine().Matches(silo.Output).Any(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= znodes))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no snapshot of {znodes} znodes:\n{silo.Output}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForSnapshotOfAsync(SiloProcess silo, int znodes) =>
+        silo.WaitForOutputAsync(
+            output => SnapshotLine().Matches(output).Any(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= znodes),
+            $"a snapshot of {znodes} znodes",
+            TimeSpan.FromSeconds(60));
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Snapshot \S+ written with (\d+) znodes")]
     private static partial System.Text.RegularExpressions.Regex SnapshotLine();

@@ -150,12 +150,16 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) until the process has printed this text.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        WaitForOutputAsync(output => output.Contains(text, StringComparison.Ordinal), $"'{text}'", timeout);
+
+    /// <summary>Waits (bounded) until what the process has printed satisfies <paramref name="printed"/>.</summary>
+    public async Task WaitForOutputAsync(Func<string, bool> printed, string what, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!Output.Contains(text, StringComparison.Ordinal))
+        while (!printed(Output))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"never printed '{text}':\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"never printed {what}:\n{Output}");
             await Task.Delay(100);
         }
     }
