@@ -11,9 +11,12 @@ namespace OrleansCoord.Tests.Cluster;
 /// <summary>Three silos on one host and one PostgreSQL database, as ZooKeeper's pseudo-cluster: one tree, one leader, failover.</summary>
 public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
-    private async Task<SiloProcess[]> StartClusterAsync(int count = 3)
+    /// <summary>The arguments of a silo in a cluster of its own, on a new database.</summary>
+    private async Task<string[]> ClusterArgsAsync(string clusterId) =>
+        ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", clusterId];
+
+    private static async Task<SiloProcess[]> StartClusterAsync(string[] args, int count = 3)
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "pseudo"];
         var silos = new List<SiloProcess>();
         foreach (var _ in Enumerable.Range(0, count))
         {
@@ -26,7 +29,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task Observers_serve_clients_but_never_order_writes()
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "observed"];
+        var args = await ClusterArgsAsync("observed");
         var silos = new List<SiloProcess>();
         try
         {
@@ -95,7 +98,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task A_gateway_process_of_its_own_serves_the_clusters_tree()
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "gatewayed"];
+        var args = await ClusterArgsAsync("gatewayed");
         var processes = new List<SiloProcess>();
         try
         {
@@ -134,7 +137,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task Zookeeper_config_lists_the_client_ports_that_serve()
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "configured"];
+        var args = await ClusterArgsAsync("configured");
         await using var silo = await SiloProcess.StartAsync(args);
         await using var gateway = await SiloProcess.StartAsync([.. args, "--orleans.role", "gateway"]);
         await using var client = await ZkWireClient.ConnectAsync(silo.Port, timeoutMs: 10000);
@@ -153,7 +156,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task A_gateway_that_missed_publications_closes_its_recursive_watchers_and_they_are_told_what_they_missed()
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "frozen"];
+        var args = await ClusterArgsAsync("frozen");
         await using var silo = await SiloProcess.StartAsync(args);
         await using var gateway = await SiloProcess.StartAsync([.. args, "--orleans.role", "gateway"]);
         var root = "/jump-" + Guid.NewGuid().ToString("N")[..8];
@@ -267,7 +270,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task Three_silos_serve_one_tree_with_one_leader_and_watches_across_silos()
     {
-        var silos = await StartClusterAsync();
+        var silos = await StartClusterAsync(await ClusterArgsAsync("pseudo"));
         try
         {
             await using var clients = new ZkWireClients([.. await Task.WhenAll(silos.Select(s => ZkWireClient.ConnectAsync(s.Port)))]);
@@ -307,7 +310,7 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task A_rolling_restart_under_load_expires_no_session_and_loses_no_write_or_ephemeral()
     {
-        string[] args = ["--storage", "postgres", "--postgres.connectionString", await fixture.Server.CreateDatabaseAsync(), "--orleans.clusterId", "rolling"];
+        var args = await ClusterArgsAsync("rolling");
         // Client ports below the kernel's ephemeral range: a port the kernel chose could be taken by an outgoing
         // connection (kazoo reconnecting, Orleans, Npgsql) while its silo is down, and the silo could not come back.
         var ports = FreePorts.Take(3);
@@ -360,9 +363,89 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Killing_the_follower_silo_under_load_never_restarts_the_leaders_quorum_log_grain()
+    {
+        var args = await ClusterArgsAsync("followers");
+        var silos = (await StartClusterAsync(args, count: 2)).ToList();
+        try
+        {
+            var modes = await Task.WhenAll(silos.Select(ModeAsync));
+            var leader = silos[Array.IndexOf(modes, "leader")];
+            await using var client = await ZkWireClient.ConnectAsync(leader.Port, timeoutMs: 10000);
+            Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/f", [])).Header.Err);
+
+            var acked = new ConcurrentQueue<long>();
+            var longestWait = TimeSpan.Zero;
+            using var stop = new CancellationTokenSource();
+
+            // Every write goes through the leader's silo, so only the quorum-log grain's own activation decides
+            // whether they go on: a new activation would take a new epoch, visible in the zxids.
+            async Task WriteAsync()
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var sent = Stopwatch.GetTimestamp();
+                    var (header, _) = await client.CreateAsync("/f/n-", [], CreateMode.PersistentSequential);
+                    Assert.True(header.Err == ErrorCode.Ok, $"a write was refused with {header.Err} while only the follower died");
+                    acked.Enqueue(header.Zxid);
+                    longestWait = TimeSpan.FromTicks(Math.Max(longestWait.Ticks, Stopwatch.GetElapsedTime(sent).Ticks));
+                }
+            }
+
+            async Task AwaitWritesAsync(Task writer, int count)
+            {
+                var target = acked.Count + count;
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                while (acked.Count < target)
+                {
+                    if (writer.IsFaulted)
+                    {
+                        await writer;
+                    }
+
+                    await Task.Delay(20, deadline.Token);
+                }
+            }
+
+            var writer = WriteAsync();
+            await AwaitWritesAsync(writer, 100);
+
+            // Orleans' default grain directory deactivated every grain registered on a silo that died. Whether the
+            // follower held the quorum-log grain's registration depends on where each silo's address hashes on the
+            // directory's ring; the leader stays put, so six new followers leave about one run in seven that never
+            // meets that case (with the old directory, one of two runs here failed).
+            for (var round = 0; round < 6; round++)
+            {
+                var follower = silos.Single(s => s != leader);
+                await follower.KillAsync();
+                await AwaitWritesAsync(writer, 100);
+                await follower.DisposeAsync();
+                silos.Remove(follower);
+                silos.Add(await SiloProcess.StartAsync(args));
+                await AwaitWritesAsync(writer, 100);
+            }
+
+            await stop.CancelAsync();
+            await writer.WaitAsync(TimeSpan.FromSeconds(60));
+            output.WriteLine($"{acked.Count} writes through six kills of the follower silo; the longest took {longestWait.TotalMilliseconds:F0} ms");
+
+            var epochs = acked.Select(z => z >> 32).Distinct().ToList();
+            Assert.True(epochs.Count == 1, $"the quorum-log grain was activated again: writes in epochs {string.Join(", ", epochs)}");
+            Assert.Equal("leader", await ModeAsync(leader));
+            var (stat, body) = await client.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/f", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, stat.Err);
+            Assert.Equal(acked.Count, ZkWireClient.Decode(body, StringListResponse.Read).Values.Count);
+        }
+        finally
+        {
+            await DisposeAllAsync(silos);
+        }
+    }
+
+    [Fact]
     public async Task Killing_the_leader_silo_under_load_loses_no_acknowledged_write_and_keeps_sessions()
     {
-        var silos = (await StartClusterAsync()).ToList();
+        var silos = (await StartClusterAsync(await ClusterArgsAsync("pseudo"))).ToList();
         try
         {
             var modes = await Task.WhenAll(silos.Select(ModeAsync));
