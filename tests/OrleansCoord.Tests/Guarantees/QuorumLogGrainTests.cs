@@ -1,0 +1,77 @@
+using System.Buffers;
+using Orleans.Concurrency;
+using Orleans.TestingHost;
+using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Hosting;
+using OrleansCoord.Protocol;
+using OrleansCoord.Protocol.Jute;
+using OrleansCoord.Protocol.Records;
+using OrleansCoord.Tests.Infrastructure;
+
+namespace OrleansCoord.Tests.Guarantees;
+
+/// <summary>The quorum-log grain in a silo of this process, called as a gateway calls it, in orders a gateway cannot force.</summary>
+public sealed class QuorumLogGrainTests : IAsyncLifetime
+{
+    private readonly string _dataDir = SiloProcess.NewDataDir();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => silo.AddCoordination().UseFileStorage(o => o.DataDir = o.DataLogDir = _dataDir));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        if (Directory.Exists(_dataDir))
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_gateways_batches_are_validated_in_the_order_it_sent_them_whichever_arrives_first()
+    {
+        var grain = _cluster.Client.GetGrain<IQuorumLogGrain>(0);
+        var batcher = Guid.NewGuid();
+        var opened = await grain.Submit(new[] { WriteRequest.OpenSession(30000) }.AsImmutable(), new BatchOrigin(batcher, 1, 1));
+        var session = SessionInfo.FromResult(opened.Value[0]);
+
+        // Two batches in flight, each creating the same node: the one validated first creates it and the other gets
+        // NODEEXISTS. Orleans does not keep the order of calls in flight (here either call of a pair came first, from
+        // run to run), so pairs go in both orders, ten of them, and some arrive out of turn.
+        for (var pair = 0; pair < 10; pair++)
+        {
+            var (path, sequence, laterCalledFirst) = ($"/n{pair}", 2L + (2 * pair), pair % 2 == 0);
+            Task<Immutable<WriteResult[]>> Send(long s) =>
+                grain.Submit(new[] { Create(session, (int)s, path) }.AsImmutable(), new BatchOrigin(batcher, s, sequence));
+
+            Task<Immutable<WriteResult[]>> earlier, later;
+            if (laterCalledFirst)
+            {
+                later = Send(sequence + 1);
+                earlier = Send(sequence);
+            }
+            else
+            {
+                earlier = Send(sequence);
+                later = Send(sequence + 1);
+            }
+
+            var (first, second) = ((await earlier).Value[0], (await later).Value[0]);
+            Assert.True((first.Err, second.Err) == (ErrorCode.Ok, ErrorCode.NodeExists),
+                $"batch {sequence + 1} was validated before batch {sequence} (called {(laterCalledFirst ? "before" : "after")} it): {first.Err}, {second.Err}");
+        }
+    }
+
+    private static WriteRequest Create(SessionInfo session, int xid, string path)
+    {
+        var body = new ArrayBufferWriter<byte>();
+        new CreateRequest(path, [1], [.. Acl.OpenAclUnsafe], (int)CreateMode.Persistent).Write(new JuteWriter(body));
+        return new WriteRequest(session.SessionId, xid, OpCode.Create, body.WrittenSpan.ToArray(), [], session.Owner);
+    }
+}
