@@ -25,12 +25,18 @@ BENCH_DLL = os.path.join(servers.REPO, "bench", "OrleansCoord.Bench", "bin", "Re
 TOOLS = os.path.join(servers.REPO, "bench", ".tools")
 DIAGNOSTICS_VERSION = "10.0.750501"
 
-# Each system: its name, how to start it, and the runtime its servers run on (for the heap measurement).
+# A heap dump suspends a silo for seconds (13 s here), which the default failure detection takes for a dead silo:
+# the silos whose memory is measured wait a minute for a probe's answer.
+PATIENT_SILOS = ["--orleans.probeTimeoutMs", "60000", "--orleans.missedProbesLimit", "3"]
+
+# Each system: its name, how to start it, the runtime its servers run on (for the heap measurement), and how to start
+# it for the heap measurement.
 SYSTEMS = {
-    "standalone": [("ZooKeeper standalone", lambda: servers.zookeeper(1), "java"),
-                   ("OrleansCoord standalone", servers.orleanscoord_standalone, "dotnet")],
-    "cluster": [("ZooKeeper 3 servers", lambda: servers.zookeeper(3), "java"),
-                ("OrleansCoord 3 silos", lambda: servers.orleanscoord_pseudo_cluster(3), "dotnet")],
+    "standalone": [("ZooKeeper standalone", lambda: servers.zookeeper(1), "java", None),
+                   ("OrleansCoord standalone", servers.orleanscoord_standalone, "dotnet", None)],
+    "cluster": [("ZooKeeper 3 servers", lambda: servers.zookeeper(3), "java", None),
+                ("OrleansCoord 3 silos", lambda: servers.orleanscoord_pseudo_cluster(3), "dotnet",
+                 lambda: servers.orleanscoord_pseudo_cluster(3, PATIENT_SILOS))],
 }
 RATIOS = {
     "standalone": "standalone=OrleansCoord standalone/ZooKeeper standalone",
@@ -117,7 +123,7 @@ def main():
 
     reports, failed = [], False
     for system in chosen:
-        for name, start, runtime in SYSTEMS[system]:
+        for name, start, runtime, start_for_memory in SYSTEMS[system]:
             slug = name.lower().replace(" ", "-")
             report = os.path.join(args.out, slug + ".json")
             print(f"== {name}", flush=True)
@@ -133,11 +139,9 @@ def main():
                 if os.path.exists(memory):
                     os.remove(memory)
                 try:
-                    measured = measure_memory(name, start, runtime, args.memory_znodes, passthrough)
+                    measured = measure_memory(name, start_for_memory or start, runtime, args.memory_znodes, passthrough)
                 except subprocess.CalledProcessError as e:
-                    # A heap dump suspends a silo for seconds, longer than the cluster's failure detection allows:
-                    # the other silos may vote it dead, and it stops itself. The table then shows no memory rows for
-                    # this system rather than none at all.
+                    # The memory rows are left out, not the whole table, when a reading fails.
                     reason = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr or ""
                     print(f"{name:28} memory: not measured ({' '.join(map(str, e.cmd[:3]))} failed: "
                           f"{reason.strip() or e.returncode})", flush=True)

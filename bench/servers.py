@@ -111,11 +111,12 @@ def orleanscoord_standalone():
 
 
 @contextlib.contextmanager
-def orleanscoord_pseudo_cluster(silos=3):
-    """A pseudo-cluster of silos on a local PostgreSQL, through deploy/pseudo-cluster.sh."""
+def orleanscoord_pseudo_cluster(silos=3, silo_args=()):
+    """A pseudo-cluster of silos on a local PostgreSQL, through deploy/pseudo-cluster.sh; silo_args go to every silo."""
     home = tempfile.mkdtemp(prefix="oc-pseudo-")
     ports = free_ports(silos + 1)
-    env = dict(os.environ, OC_HOME=home, OC_CLIENT_PORTS=" ".join(map(str, ports[:silos])), OC_PG_PORT=str(ports[silos]))
+    env = dict(os.environ, OC_HOME=home, OC_CLIENT_PORTS=" ".join(map(str, ports[:silos])), OC_PG_PORT=str(ports[silos]),
+               OC_SILO_ARGS=" ".join(silo_args))
     script = os.path.join(REPO, "deploy", "pseudo-cluster.sh")
     try:
         subprocess.run(["bash", script, "start", str(silos)], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -7,7 +7,8 @@
 #   deploy/pseudo-cluster.sh stop        stop the silos, then PostgreSQL
 #
 # Settings (environment): OC_HOME (state: data, logs, pids; default .pseudo-cluster in the repository),
-# OC_CLIENT_PORTS (client ports, default "2181 2182 2183 ..."), OC_PG_PORT (default 5433).
+# OC_CLIENT_PORTS (client ports, default "2181 2182 2183 ..."), OC_PG_PORT (default 5433), OC_SILO_ARGS (more
+# zoo.cfg keys for every silo, e.g. "--orleans.probeTimeoutMs 2000").
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 home=${OC_HOME:-$repo/.pseudo-cluster}
@@ -63,7 +64,8 @@ start_postgres() {
 }
 
 start() {
-  local n=${1:-3} i=0 port
+  local n=${1:-3} i=0 port extra
+  read -r -a extra <<<"${OC_SILO_ARGS:-}"
   [ -f "$silo_dll" ] || dotnet build "$repo/src/Silo" -c Release -nologo -v quiet >/dev/null
   start_postgres
   for port in $(client_ports "$n"); do
@@ -73,7 +75,7 @@ start() {
     fi
     mkdir -p "$home/silo$i"
     nohup dotnet "$silo_dll" --clientPort "$port" --admin.serverPort 0 --dataDir "$home/silo$i" --storage postgres \
-      --postgres.connectionString "$connection" --orleans.clusterId pseudo \
+      --postgres.connectionString "$connection" --orleans.clusterId pseudo "${extra[@]}" \
       >"$home/silo$i.log" 2>&1 </dev/null &
     echo $! >"$home/silo$i.pid"
     echo "$port" >"$home/silo$i.port"

@@ -76,6 +76,7 @@ else
             silo.ConfigureEndpoints(cfg.AdvertisedAddress, FreePortIfZero(cfg.SiloPort), FreePortIfZero(cfg.OrleansGatewayPort), listenOnAnyHostAddress: false);
             silo.UsePostgresStorage(cfg.Configure);
             silo.UsePostgresClustering(cfg.ClusterId);
+            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(cfg.Configure);
         }
         else
         {

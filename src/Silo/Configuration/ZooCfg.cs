@@ -46,6 +46,7 @@ public sealed class ZooCfg
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
         "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
         "orleans.dashboard", "java.security.auth.login.config", "zookeeper.sasl.serverconfig", "zookeeper.superUser",
+        "orleans.probeTimeoutMs", "orleans.missedProbesLimit",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -162,6 +163,12 @@ public sealed class ZooCfg
 
     public int OrleansGatewayPort { get; private set; }
 
+    /// <summary>orleans.probeTimeoutMs: how long a silo's answer to a liveness probe may take; unset keeps the cluster's default.</summary>
+    public TimeSpan? ProbeTimeout { get; private set; }
+
+    /// <summary>orleans.missedProbesLimit: probes in a row a silo may miss before the others vote it dead.</summary>
+    public int? MissedProbesLimit { get; private set; }
+
     /// <summary>The keys the coordination grains obey.</summary>
     public void Configure(CoordinationOptions o)
     {
@@ -221,6 +228,13 @@ public sealed class ZooCfg
 
     /// <summary>The keys the PostgreSQL storage obeys.</summary>
     public void Configure(PostgresStorageOptions o) => o.ConnectionString = PostgresConnectionString;
+
+    /// <summary>Failure detection, where the keys give it: a longer wait rides out longer pauses, and finds a dead silo later.</summary>
+    public void Configure(Orleans.Configuration.ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = ProbeTimeout ?? o.ProbeTimeout;
+        o.NumMissedProbesLimit = MissedProbesLimit ?? o.NumMissedProbesLimit;
+    }
 
     /// <summary>Reads --config FILE and --key value arguments; throws <see cref="ZooCfgException"/> on a bad value.</summary>
     public static ZooCfg Load(IReadOnlyList<string> args)
@@ -467,6 +481,12 @@ public sealed class ZooCfg
                     break;
                 case "orleans.gatewayPort":
                     OrleansGatewayPort = Int(key, value, 0, 65535);
+                    break;
+                case "orleans.probeTimeoutMs":
+                    ProbeTimeout = TimeSpan.FromMilliseconds(Int(key, value, 100, 600_000));
+                    break;
+                case "orleans.missedProbesLimit":
+                    MissedProbesLimit = Int(key, value, 1, 10);
                     break;
                 case var provider when provider.StartsWith("authProvider.", StringComparison.Ordinal) || provider.StartsWith("zookeeper.authProvider.", StringComparison.Ordinal):
                     AclSchemes.Add(value switch

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using Npgsql;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Records;
 using OrleansCoord.Tests.Infrastructure;
@@ -359,6 +360,56 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
         finally
         {
             await DisposeAllAsync(silos);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_paused_for_ten_seconds_is_voted_dead_by_default_and_rides_it_out_with_longer_probes()
+    {
+        (string ClusterId, string[] Args, bool VotedDead)[] cases =
+        [
+            ("eager", [], true),
+            ("patient", ["--orleans.probeTimeoutMs", "20000", "--orleans.missedProbesLimit", "3"], false),
+        ];
+        foreach (var (clusterId, extra, votedDead) in cases)
+        {
+            var args = await ClusterArgsAsync(clusterId);
+            var silos = await StartClusterAsync([.. args, .. extra], count: 2);
+            try
+            {
+                var modes = await Task.WhenAll(silos.Select(ModeAsync));
+                var follower = silos[Array.IndexOf(modes, "follower")];
+
+                // A pause such as a heap dump takes (13 s here): its length is what is tested. With the default probes a
+                // paused silo was voted dead after about 4 s (a killed one, refusing connections, after about 1 s).
+                await follower.SignalAsync("STOP");
+                await Task.Delay(TimeSpan.FromSeconds(10));
+                await follower.SignalAsync("CONT");
+
+                await using var source = NpgsqlDataSource.Create(args[Array.IndexOf(args, "--postgres.connectionString") + 1]);
+                await using var query = source.CreateCommand("SELECT count(*) FROM oc_membership WHERE cluster_id = $1 AND status = $2");
+                query.Parameters.Add(new() { Value = clusterId });
+                query.Parameters.Add(new() { Value = (int)SiloStatus.Dead });
+                var dead = (long)(await query.ExecuteScalarAsync())!;
+                if (votedDead)
+                {
+                    Assert.Equal(1, dead);
+
+                    // It learns it was voted dead and stops, as Orleans makes a silo do.
+                    Assert.NotEqual(0, await follower.ExitedAsync(TimeSpan.FromSeconds(60)));
+                }
+                else
+                {
+                    Assert.Equal(0, dead);
+                    Assert.Equal("follower", await ModeAsync(follower));
+                    await using var client = await ZkWireClient.ConnectAsync(follower.Port, timeoutMs: 10000);
+                    Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/after-the-pause", [])).Header.Err);
+                }
+            }
+            finally
+            {
+                await DisposeAllAsync(silos);
+            }
         }
     }
 

@@ -15,6 +15,8 @@ public sealed class ConfigurationTests
     [InlineData("4lw.commands.whitelist", "ruok,nope")]
     [InlineData("skipACL", "maybe")]
     [InlineData("authProvider.1", "com.example.CustomAuthenticationProvider")]
+    [InlineData("orleans.probeTimeoutMs", "50")]
+    [InlineData("orleans.missedProbesLimit", "0")]
     public async Task A_bad_value_stops_the_start_with_a_message_naming_the_key(string key, string value)
     {
         var result = await ExternalCommand.RunAsync("dotnet", [Repository.SiloDll, "--dataDir", SiloProcess.NewDataDir(), "--" + key, value], TimeSpan.FromMinutes(1));

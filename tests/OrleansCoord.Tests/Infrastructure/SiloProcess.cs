@@ -142,6 +142,13 @@ public sealed partial class SiloProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits (bounded) for the process to exit by itself; returns its exit code.</summary>
+    public async Task<int> ExitedAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>Sends a signal (TERM, STOP, CONT ...) to the process.</summary>
     public async Task SignalAsync(string signal)
     {
