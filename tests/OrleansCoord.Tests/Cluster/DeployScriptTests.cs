@@ -10,6 +10,48 @@ namespace OrleansCoord.Tests.Cluster;
 public sealed class DeployScriptTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     [Fact]
+    public async Task The_standalone_script_starts_the_server_reports_its_mode_stops_it_and_starts_it_again_on_its_data()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "orleanscoord-standalone", Guid.NewGuid().ToString("N"));
+        var port = FreePorts.Take();
+        string[] env = ["env", $"OC_HOME={home}", $"OC_CLIENT_PORT={port}", "bash", Path.Combine(Repository.Root, "deploy", "standalone.sh")];
+        Task<ExternalCommand.Result> Run(string command) => ExternalCommand.RunAsync(env[0], [.. env[1..], command], TimeSpan.FromMinutes(5));
+        try
+        {
+            var started = await Run("start");
+            Assert.True(started.ExitCode == 0, started.Output);
+            var status = await Run("status");
+            Assert.Equal((0, $"client port {port}: Mode: standalone"), (status.ExitCode, status.Output.Trim()));
+            await using (var client = await ZkWireClient.ConnectAsync(port))
+            {
+                Assert.Equal(ErrorCode.Ok, (await client.CreateAsync("/kept", [3])).Header.Err);
+            }
+
+            var stopped = await Run("stop");
+            Assert.True(stopped.ExitCode == 0, stopped.Output);
+            status = await Run("status");
+            Assert.Equal((1, "not running"), (status.ExitCode, status.Output.Trim()));
+
+            // The data stays in OC_HOME: a second start serves what the first was given.
+            started = await Run("start");
+            Assert.True(started.ExitCode == 0, started.Output);
+            await using var again = await ZkWireClient.ConnectAsync(port);
+            var (read, body) = await again.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/kept", false).Write(w));
+            Assert.Equal(ErrorCode.Ok, read.Err);
+            Assert.Equal([3], ZkWireClient.Decode(body, GetDataResponse.Read).Data);
+        }
+        finally
+        {
+            var stopped = await Run("stop");
+            Assert.True(stopped.ExitCode == 0, stopped.Output);
+            if (Directory.Exists(home))
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_cluster_script_starts_a_silo_per_host_reports_modes_and_stops_them()
     {
         // ssh is replaced by a script that runs the command here: every "host" is this one, on its own port.
