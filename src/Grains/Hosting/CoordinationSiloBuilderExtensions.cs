@@ -68,7 +68,7 @@ public static class CoordinationSiloBuilderExtensions
         // Orleans' default directory deactivates every grain whose registration lived on a silo that dies, so losing
         // any follower would restart the quorum-log grain a third of the time (a new epoch, a full recovery, every
         // write waiting). The distributed directory hands a dead silo's registrations over without that.
-#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10; its maintainers' answer to exactly this
+#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10: the directory its maintainers proposed for this (dotnet/orleans#9074)
         builder.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
 
