@@ -12,6 +12,7 @@
 # /opt/orleanscoord), OC_REMOTE_STATE (pid and log files on every host, default /var/lib/orleanscoord),
 # OC_SSH (the remote shell, default "ssh -o BatchMode=yes").
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
 [ $# -eq 2 ] || { echo "usage: $0 HOSTS start|status|stop" >&2; exit 2; }
 hosts_file=$1
 command=$2
@@ -33,15 +34,6 @@ remote() {
 
 address_of() {
   getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }'
-}
-
-srvr_mode() {
-  local host=$1 port=$2 reply
-  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
-  printf srvr >&3
-  reply=$(cat <&3)
-  exec 3<&-
-  grep '^Mode:' <<<"$reply"
 }
 
 start() {

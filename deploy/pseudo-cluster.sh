@@ -11,6 +11,7 @@
 # zoo.cfg keys for every silo, e.g. "--orleans.probeTimeoutMs 2000").
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/deploy/common.sh"
 home=${OC_HOME:-$repo/.pseudo-cluster}
 pg_port=${OC_PG_PORT:-5433}
 database=orleanscoord
@@ -81,24 +82,9 @@ start() {
     echo "$port" >"$home/silo$i.port"
   done
   for pidfile in "$home"/silo*.pid; do
-    local log=${pidfile%.pid}.log
-    for _ in $(seq 240); do
-      grep -q "serving ZooKeeper clients" "$log" && break
-      kill -0 "$(cat "$pidfile")" 2>/dev/null || { cat "$log" >&2; echo "silo failed to start" >&2; exit 1; }
-      sleep 0.5
-    done
-    grep -q "serving ZooKeeper clients" "$log" || { echo "silo did not start in time: $log" >&2; exit 1; }
+    wait_serving "${pidfile%.pid}.log" "$(cat "$pidfile")" || exit 1
   done
   status
-}
-
-srvr() {
-  local port=$1 reply
-  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
-  printf srvr >&3
-  reply=$(cat <&3)
-  exec 3<&-
-  echo "$reply"
 }
 
 status() {
@@ -107,7 +93,7 @@ status() {
     [ -f "$pidfile" ] || { echo "no silos"; return 0; }
     name=$(basename "${pidfile%.pid}")
     port=$(cat "${pidfile%.pid}.port")
-    if kill -0 "$(cat "$pidfile")" 2>/dev/null && mode=$(srvr "$port" 2>/dev/null | grep '^Mode:'); then
+    if kill -0 "$(cat "$pidfile")" 2>/dev/null && mode=$(srvr_mode 127.0.0.1 "$port"); then
       echo "$name client port $port: $mode"
     else
       echo "$name client port $port: not running"

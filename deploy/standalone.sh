@@ -10,6 +10,7 @@
 # The command line wins over the config file, so with OC_CONFIG set, OC_CLIENT_PORT overrides its clientPort.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/deploy/common.sh"
 home=${OC_HOME:-$repo/.standalone}
 silo_dll=$repo/src/Silo/bin/Release/net10.0/OrleansCoord.Silo.dll
 
@@ -33,12 +34,7 @@ start() {
   read -r -a extra <<<"${OC_SILO_ARGS:-}"
   nohup dotnet "$silo_dll" "${args[@]}" "${extra[@]}" >"$home/server.log" 2>&1 </dev/null &
   echo $! >"$home/server.pid"
-  for _ in $(seq 240); do
-    grep -q "serving ZooKeeper clients" "$home/server.log" && break
-    running || { cat "$home/server.log" >&2; echo "server failed to start" >&2; rm -f "$home/server.pid"; exit 1; }
-    sleep 0.5
-  done
-  grep -q "serving ZooKeeper clients" "$home/server.log" || { echo "server did not start in time: $home/server.log" >&2; exit 1; }
+  wait_serving "$home/server.log" "$(cat "$home/server.pid")" || exit 1
   status
 }
 
@@ -48,17 +44,14 @@ client_endpoint() {
 }
 
 status() {
-  local address port reply
+  local address port mode
   if ! running; then
     echo "not running"
     return 1
   fi
   read -r address port <<<"$(client_endpoint)"
-  exec 3<>"/dev/tcp/$address/$port" || { echo "client port $port: not answering"; return 1; }
-  printf srvr >&3
-  reply=$(cat <&3)
-  exec 3<&-
-  echo "client port $port: $(echo "$reply" | grep '^Mode:')"
+  mode=$(srvr_mode "$address" "$port") || { echo "client port $port: not answering"; return 1; }
+  echo "client port $port: $mode"
 }
 
 stop() {
