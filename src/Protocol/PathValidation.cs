@@ -79,6 +79,13 @@ public static class PathValidation
         return slash <= 0 ? "/" : path[..slash];
     }
 
+    /// <summary>The parent of an absolute path as a slice of it, so that lookups by parent need not allocate it.</summary>
+    public static ReadOnlySpan<char> ParentSpan(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash <= 0 ? "/" : path.AsSpan(0, slash);
+    }
+
     /// <summary>The last component of an absolute path.</summary>
     public static string Name(string path) => NameSpan(path).ToString();
 

@@ -371,11 +371,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
                     break;
                 case OpCode.CloseSession:
                     _closeRequested = true;
-                    Output.Enqueue(header, SubmitWrite(header, body), closeAfter: true);
+                    Output.EnqueueWrite(header, SubmitWrite(header, body), closeAfter: true);
                     break;
                 case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete
                     or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl or OpCode.Multi or OpCode.Sync:
-                    Output.Enqueue(header, SubmitWrite(header, body));
+                    Output.EnqueueWrite(header, SubmitWrite(header, body));
                     break;
                 case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
                     or OpCode.GetAllChildrenNumber when _lastOrdered is { IsCompleted: false } && TryReadAmongWrites(header, body):
@@ -415,28 +415,18 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
         }
     }
 
-    private Task<Reply> SubmitWrite(RequestHeader header, byte[] body)
+    private Task<WriteResult> SubmitWrite(RequestHeader header, byte[] body)
     {
         var write = server.Batcher.Enqueue(new WriteRequest(SessionId, header.Xid, header.Type, body, _authIds, _owner));
         _lastOrdered = write;
-        return ToReply(write);
+        return server.Audit is { } audit ? AuditedAsync(audit, header.Type, body, write) : write;
+    }
 
-        async Task<Reply> ToReply(Task<WriteResult> write)
-        {
-            try
-            {
-                var result = await write;
-                server.Audit?.Write(SessionId, _authIds, RemoteAddress, header.Type, body, result.Err);
-                return new Reply(result.Zxid, result.Err, result.Body);
-            }
-            catch (WriteOutcomeUnknownException)
-            {
-                // As a ZooKeeper follower does when its leader dies: the client loses the connection, reconnects,
-                // resumes its session and learns its write's fate by reading.
-                Abort();
-                return new Reply(server.Watermark.Value, ErrorCode.ConnectionLoss);
-            }
-        }
+    private async Task<WriteResult> AuditedAsync(AuditLog audit, OpCode type, byte[] body, Task<WriteResult> write)
+    {
+        var result = await write;
+        audit.Write(SessionId, _authIds, RemoteAddress, type, body, result.Err);
+        return result;
     }
 
     /// <summary>The zxid the session's next read must reflect: its last write, and everything it was shown.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Jute;
@@ -26,23 +27,34 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<WatchEvent> _events = new();
 
-    private readonly record struct Item(RequestHeader Request, Task<Reply>? Reply, long Zxid, bool CloseAfter, long ReceivedAt);
+    // A slot holds a reply, or a write whose result becomes the reply; one with neither lets events out (PostWatermark).
+    private readonly record struct Item(RequestHeader Request, Task<Reply>? Reply, Task<WriteResult>? Write, long Zxid, bool CloseAfter, long ReceivedAt);
 
     /// <summary>Replies waiting to be written.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Takes a reply slot in request order, as the request arrives; the reply is written when its task completes.</summary>
-    public void Enqueue(RequestHeader request, Task<Reply> reply, bool closeAfter = false)
+    public void Enqueue(RequestHeader request, Task<Reply> reply, bool closeAfter = false) => Add(new Item(request, reply, null, 0, closeAfter, 0));
+
+    /// <summary>
+    /// Takes a reply slot for a write, whose result is the reply. A write whose fate is unknown (its leader died with it
+    /// in flight) ends the connection after a CONNECTIONLOSS reply, as a ZooKeeper follower's does: the client resumes
+    /// its session elsewhere and learns the write's fate by reading.
+    /// </summary>
+    /// <remarks>Saves each write the task, state machine and thread-pool hop a conversion to <see cref="Reply"/> would cost.</remarks>
+    public void EnqueueWrite(RequestHeader request, Task<WriteResult> write, bool closeAfter = false) => Add(new Item(request, null, write, 0, closeAfter, 0));
+
+    private void Add(Item item)
     {
         Interlocked.Increment(ref _queued);
-        _items.Writer.TryWrite(new Item(request, reply, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _items.Writer.TryWrite(item with { ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() });
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
     public void PostEvent(WatchEvent e) => _events.Enqueue(e);
 
     /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
-    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(default, null, zxid, false, 0));
+    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(default, null, null, zxid, false, 0));
 
     public void Complete() => _items.Writer.TryComplete();
 
@@ -53,7 +65,8 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
         {
             while (reader.TryRead(out var item))
             {
-                if (item.Reply is null)
+                Task? pending = item.Reply ?? (Task?)item.Write;
+                if (pending is null)
                 {
                     // Events above this zxid may belong to watches that replies still queued will set:
                     // the client only knows a watch once its reply arrives, so those events wait.
@@ -61,13 +74,32 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
                     continue;
                 }
 
-                if (!item.Reply.IsCompleted)
+                if (!pending.IsCompleted)
                 {
                     // What is already written must not wait behind a reply that is still being worked on.
                     await output.FlushAsync(cancellationToken);
                 }
 
-                var reply = await item.Reply;
+                Reply reply;
+                var connectionLost = false;
+                if (item.Write is { } write)
+                {
+                    try
+                    {
+                        var result = await write;
+                        reply = new Reply(result.Zxid, result.Err, result.Body);
+                    }
+                    catch (WriteOutcomeUnknownException)
+                    {
+                        reply = new Reply(watermark.Value, ErrorCode.ConnectionLoss);
+                        connectionLost = true;
+                    }
+                }
+                else
+                {
+                    reply = await item.Reply!;
+                }
+
                 Interlocked.Decrement(ref _queued);
                 if (reply.Zxid > watermark.Value)
                 {
@@ -89,7 +121,7 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
                 server.RecordReply(elapsed);
                 Stats.RecordReply(elapsed);
                 metrics?.RecordLatency(item.Request.Type, elapsed.TotalMilliseconds);
-                if (item.CloseAfter)
+                if (item.CloseAfter || connectionLost)
                 {
                     await output.FlushAsync(cancellationToken);
                     return;

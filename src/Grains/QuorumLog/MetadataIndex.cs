@@ -7,7 +7,14 @@ namespace OrleansCoord.Grains.QuorumLog;
 /// <summary>The whole tree's metadata, as the quorum-log grain validates writes against it.</summary>
 public sealed class MetadataIndex
 {
-    private readonly Dictionary<string, NodeMeta> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NodeMeta> _nodes;
+    private readonly Dictionary<string, NodeMeta>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
+
+    public MetadataIndex()
+    {
+        _nodes = new(StringComparer.Ordinal);
+        _nodesBySpan = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public int Count => _nodes.Count;
 
@@ -24,6 +31,9 @@ public sealed class MetadataIndex
     public long ApproximateDataSize { get; private set; }
 
     public NodeMeta? Get(string path) => _nodes.GetValueOrDefault(path);
+
+    /// <summary>The node at a path given as a slice, and its path as the index holds it.</summary>
+    public NodeMeta? Get(ReadOnlySpan<char> path, out string? key) => _nodesBySpan.TryGetValue(path, out key, out var meta) ? meta : null;
 
     /// <summary>Every node's path and data length, for counting a new quota's usage.</summary>
     public IEnumerable<(string Path, long DataLength)> DataLengths() => _nodes.Select(static n => (n.Key, (long)n.Value.Stat.DataLength));
@@ -65,11 +75,29 @@ public sealed class MetadataIndex
 /// Changes validated but not yet folded into the index: ZooKeeper's outstanding changes. A multi validates
 /// against it op by op and is either committed whole or dropped.
 /// </summary>
-public sealed class IndexOverlay(MetadataIndex index)
+public sealed class IndexOverlay
 {
+    private readonly MetadataIndex _index;
     private readonly Dictionary<string, NodeMeta?> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NodeMeta?>.AlternateLookup<ReadOnlySpan<char>> _pendingBySpan;
 
-    public NodeMeta? Get(string path) => _pending.TryGetValue(path, out var meta) ? meta : index.Get(path);
+    public IndexOverlay(MetadataIndex index)
+    {
+        _index = index;
+        _pendingBySpan = _pending.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public NodeMeta? Get(string path) => _pending.TryGetValue(path, out var meta) ? meta : _index.Get(path);
+
+    /// <summary>
+    /// The node at a path's parent, and the parent's path as a string the index or a pending change already holds:
+    /// every create and delete looks its parent up, and would otherwise make that string each time.
+    /// </summary>
+    public NodeMeta? GetParent(string path, out string? parentPath)
+    {
+        var parent = PathValidation.ParentSpan(path);
+        return _pendingBySpan.TryGetValue(parent, out parentPath, out var meta) ? meta : _index.Get(parent, out parentPath);
+    }
 
     public void Set(string path, NodeMeta? meta) => _pending[path] = meta;
 
@@ -77,7 +105,7 @@ public sealed class IndexOverlay(MetadataIndex index)
     {
         foreach (var (path, meta) in _pending)
         {
-            var before = index.Get(path);
+            var before = _index.Get(path);
             if (before is { Stat.EphemeralOwner: not 0 } && meta is null)
             {
                 sessions.RemoveEphemeral(before.Stat.EphemeralOwner, path);
@@ -87,7 +115,7 @@ public sealed class IndexOverlay(MetadataIndex index)
                 sessions.AddEphemeral(meta.Stat.EphemeralOwner, path);
             }
 
-            index.Set(path, meta);
+            _index.Set(path, meta);
         }
 
         _pending.Clear();

@@ -560,12 +560,14 @@ public sealed partial class QuorumLogGrain(
         }
 
         var perGrain = new Dictionary<string, GrainShare>(StringComparer.Ordinal);
+        var perGrainByKey = perGrain.GetAlternateLookup<ReadOnlySpan<char>>();
         GrainShare ShareOf(string path)
         {
-            var key = SubtreePartitioner.KeyFor(path);
-            if (!perGrain.TryGetValue(key, out var share))
+            // Looked up by a slice of the path: a key string is made once per grain and group, not per change.
+            if (!perGrainByKey.TryGetValue(SubtreePartitioner.KeySpanFor(path), out var share))
             {
                 // Most groups change one subtree: the first gets room for all the changes.
+                var key = SubtreePartitioner.KeyFor(path);
                 share = new GrainShare(key, perGrain.Count == 0 ? changeCount : 0);
                 perGrain[key] = share;
             }

@@ -70,8 +70,9 @@ public sealed class QuotaTracker(bool enforce, Action<string> softLimitExceeded)
     {
         // Without quotas only a new limits node matters: the write path pays one prefix check per create.
         Dictionary<string, long>? lengths = null;
-        foreach (var change in changes)
+        for (var i = 0; i < changes.Count; i++)
         {
+            var change = changes[i];
             var path = change.Path;
             if (_limits.Count == 0 && !(change.Kind == TreeChangeKind.Create && path.StartsWith(QuotaRoot, StringComparison.Ordinal)))
             {

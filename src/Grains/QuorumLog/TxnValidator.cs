@@ -320,14 +320,13 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.BadArguments;
         }
 
-        var parentPath = PathValidation.Parent(path);
         var acl = AclChecker.Fixup(op.Acl, request.AuthIds, aclSchemes);
         if (acl is null)
         {
             return ErrorCode.InvalidAcl;
         }
 
-        var parent = _overlay.Get(parentPath);
+        var parent = _overlay.GetParent(path, out var parentPath);
         if (parent is null)
         {
             return ErrorCode.NoNode;
@@ -371,9 +370,9 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
         var meta = NodeMeta.Of(stat, acl, mode.IsContainer());
         var parentMeta = parent with { Stat = parent.Stat with { Cversion = (2 * createCount) - numChildren, NumChildren = numChildren, Pzxid = zxid } };
         _overlay.Set(path, meta);
-        _overlay.Set(parentPath, parentMeta);
+        _overlay.Set(parentPath!, parentMeta);
         _changes.Add(new TreeChange(TreeChangeKind.Create, path, meta, op.Data));
-        _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath, parentMeta, ChildPath: path));
+        _changes.Add(new TreeChange(TreeChangeKind.ChildAdded, parentPath!, parentMeta, ChildPath: path));
         resultPath = path;
         resultStat = stat.ForClient();
         return ErrorCode.Ok;
@@ -389,7 +388,7 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
 
         // ZooKeeper checks DELETE on the parent before it looks the node up: a missing child under a
         // parent the caller may not delete from is NOAUTH, not NONODE.
-        var parent = _overlay.Get(PathValidation.Parent(path));
+        var parent = _overlay.GetParent(path, out var parentPath);
         if (parent is null)
         {
             return ErrorCode.NoNode;
@@ -416,14 +415,18 @@ public sealed class TxnValidator(MetadataIndex index, SessionTracker sessions, b
             return ErrorCode.NotEmpty;
         }
 
-        Delete(path, node, zxid);
+        Delete(path, node, zxid, parentPath!, parent);
         return ErrorCode.Ok;
     }
 
     private void Delete(string path, NodeMeta node, long zxid)
     {
-        var parentPath = PathValidation.Parent(path);
-        var parent = _overlay.Get(parentPath)!;
+        var parent = _overlay.GetParent(path, out var parentPath)!;
+        Delete(path, node, zxid, parentPath!, parent);
+    }
+
+    private void Delete(string path, NodeMeta node, long zxid, string parentPath, NodeMeta parent)
+    {
         var numChildren = parent.Stat.NumChildren - 1;
         var parentMeta = parent with { Stat = parent.Stat with { Cversion = (2 * parent.CreateCount) - numChildren, NumChildren = numChildren, Pzxid = zxid } };
         _overlay.Set(path, null);

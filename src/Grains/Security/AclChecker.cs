@@ -14,16 +14,18 @@ public static class AclChecker
             return true;
         }
 
-        foreach (var id in authIds)
+        // Indexed loops: these lists are arrays and lists behind an interface, whose enumerators would be boxed on every write.
+        for (var i = 0; i < authIds.Count; i++)
         {
-            if (id.Scheme == AuthenticationProviders.Super)
+            if (authIds[i].Scheme == AuthenticationProviders.Super)
             {
                 return true;
             }
         }
 
-        foreach (var entry in acl)
+        for (var e = 0; e < acl.Count; e++)
         {
+            var entry = acl[e];
             if ((entry.Perms & perm) == 0)
             {
                 continue;
@@ -34,8 +36,9 @@ public static class AclChecker
                 return true;
             }
 
-            foreach (var id in authIds)
+            for (var i = 0; i < authIds.Count; i++)
             {
+                var id = authIds[i];
                 if (id.Scheme == entry.Id.Scheme && AuthenticationProviders.Matches(id.Scheme, id.Identity, entry.Id.Identity))
                 {
                     return true;
@@ -80,8 +83,9 @@ public static class AclChecker
             else if (id.Scheme == AuthenticationProviders.Auth)
             {
                 var any = false;
-                foreach (var authId in authIds)
+                for (var a = 0; a < authIds.Count; a++)
                 {
+                    var authId = authIds[a];
                     if (AuthenticationProviders.IsAuthenticatedScheme(authId.Scheme))
                     {
                         any = true;

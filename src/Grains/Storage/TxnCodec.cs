@@ -57,8 +57,9 @@ public static class TxnCodec
     public static void WriteOutcomes(JuteWriter w, IReadOnlyList<WriteOutcome> outcomes)
     {
         w.WriteInt(outcomes.Count);
-        foreach (var outcome in outcomes)
+        for (var i = 0; i < outcomes.Count; i++)
         {
+            var outcome = outcomes[i];
             w.WriteLong(outcome.Owner);
             w.WriteInt(outcome.Xid);
             w.WriteLong(outcome.Result.Zxid);
