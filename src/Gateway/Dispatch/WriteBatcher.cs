@@ -41,9 +41,13 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
             }
         }
 
-        _ = Task.Run(() => SendLoopAsync(batch, sequence));
+        StartSending(batch, sequence);
         return result.Task;
     }
+
+    // Apart from Enqueue, whose every call would otherwise allocate the lambda's closure, sent or not.
+    private void StartSending(List<(WriteRequest Request, TaskCompletionSource<WriteResult> Result)> batch, long sequence) =>
+        _ = Task.Run(() => SendLoopAsync(batch, sequence));
 
     /// <summary>Takes the pending writes as the next batch, unless the window is full (a batch older than it is unanswered).</summary>
     private bool TryTakeBatch(

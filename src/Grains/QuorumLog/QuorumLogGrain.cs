@@ -586,7 +586,7 @@ public sealed partial class QuorumLogGrain(
                 {
                     var read = batch.Reads[nextRead];
                     var share = ShareOf(read.Command.Path);
-                    share.Reads.Add(new OrderedRead(share.Items.Count, read.Command));
+                    share.Reads.Add(new OrderedRead(share.ItemCount, read.Command));
                     share.Requests.Add(read);
                 }
 
@@ -603,14 +603,14 @@ public sealed partial class QuorumLogGrain(
                         changes.Add(new NodeChange(txn.Zxid, order, type, change.Path));
                     }
 
-                    ShareOf(change.Path).Items.Add(new ApplyItem(txn.Zxid, order++, change));
+                    ShareOf(change.Path).Add(new ApplyItem(txn.Zxid, order++, change));
                 }
             }
         }
 
         var through = txns.Count > 0 ? txns[^1].Zxid : _watermark;
         var shares = perGrain.Values.ToArray();
-        var applied = await Task.WhenAll(shares.Select(share => ApplyAsync(share.Key, [.. share.Items], [.. share.Reads], through)));
+        var applied = await Task.WhenAll(shares.Select(share => ApplyAsync(share.Key, share.Items(), [.. share.Reads], through)));
         for (var g = 0; g < shares.Length; g++)
         {
             for (var r = 0; r < shares[g].Requests.Count; r++)
@@ -635,7 +635,22 @@ public sealed partial class QuorumLogGrain(
     {
         public string Key { get; } = key;
 
-        public List<ApplyItem> Items { get; } = new(capacity);
+        private ApplyItem[] _items = new ApplyItem[capacity];
+
+        public int ItemCount { get; private set; }
+
+        public void Add(ApplyItem item)
+        {
+            if (ItemCount == _items.Length)
+            {
+                Array.Resize(ref _items, Math.Max(4, _items.Length * 2));
+            }
+
+            _items[ItemCount++] = item;
+        }
+
+        /// <summary>The changes; not copied when the share was sized right, as the only share of a group is.</summary>
+        public ApplyItem[] Items() => ItemCount == _items.Length ? _items : _items[..ItemCount];
 
         public List<OrderedRead> Reads { get; } = [];
 

@@ -64,7 +64,8 @@ public static class AclChecker
             return null;
         }
 
-        var result = new List<Acl>(acl.Count);
+        // Most lists come out as they went in: a new list is only made from the first entry that differs.
+        List<Acl>? result = null;
         var entries = acl.Count <= SmallList ? acl : [.. acl.Distinct()];
         for (var i = 0; i < entries.Count; i++)
         {
@@ -72,16 +73,18 @@ public static class AclChecker
             if (acl.Count <= SmallList && IndexOf(entries, entry) < i)
             {
                 // A duplicate, dropped as ZooKeeper's removeDuplicates does; a short list is searched, not hashed.
+                result ??= Head(entries, i);
                 continue;
             }
 
             var id = entry.Id;
             if (id.Scheme == AuthenticationProviders.World && id.Identity == "anyone")
             {
-                result.Add(entry);
+                result?.Add(entry);
             }
             else if (id.Scheme == AuthenticationProviders.Auth)
             {
+                result ??= Head(entries, i);
                 var any = false;
                 for (var a = 0; a < authIds.Count; a++)
                 {
@@ -100,7 +103,7 @@ public static class AclChecker
             }
             else if (schemes.Contains(id.Scheme) && AuthenticationProviders.IsValid(id.Scheme, id.Identity))
             {
-                result.Add(entry);
+                result?.Add(entry);
             }
             else
             {
@@ -108,7 +111,25 @@ public static class AclChecker
             }
         }
 
-        return AclCache.Intern(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(result));
+        return AclCache.Intern(AsSpan(result ?? entries));
+    }
+
+    private static ReadOnlySpan<Acl> AsSpan(IReadOnlyList<Acl> list) => list switch
+    {
+        List<Acl> l => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(l),
+        Acl[] a => a,
+        _ => list.ToArray(),
+    };
+
+    private static List<Acl> Head(IReadOnlyList<Acl> entries, int count)
+    {
+        var head = new List<Acl>(entries.Count);
+        for (var i = 0; i < count; i++)
+        {
+            head.Add(entries[i]);
+        }
+
+        return head;
     }
 
     private static int IndexOf(IReadOnlyList<Acl> acl, Acl entry)
