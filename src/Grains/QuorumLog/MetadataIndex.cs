@@ -40,6 +40,19 @@ public sealed class MetadataIndex
 
     public void Set(string path, NodeMeta? meta)
     {
+        if (meta is not null)
+        {
+            // Most changes update a node that stays what it was (every create updates its parent): one lookup.
+            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_nodes, path);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot) && slot.IsContainer == meta.IsContainer
+                && EphemeralOwners.IsTtl(slot.Stat.EphemeralOwner) == EphemeralOwners.IsTtl(meta.Stat.EphemeralOwner))
+            {
+                ApproximateDataSize += meta.Stat.DataLength - slot.Stat.DataLength;
+                slot = meta;
+                return;
+            }
+        }
+
         if (_nodes.Remove(path, out var old))
         {
             ApproximateDataSize -= path.Length + old.Stat.DataLength;
