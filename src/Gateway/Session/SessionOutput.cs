@@ -34,7 +34,7 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Takes a reply slot in request order, as the request arrives; the reply is written when its task completes.</summary>
-    public void Enqueue(RequestHeader request, Task<Reply> reply, bool closeAfter = false) => Add(new Item(request, reply, null, 0, closeAfter, 0));
+    public void Enqueue(RequestHeader request, Task<Reply> reply, bool closeAfter = false) => Add(request, reply, null, closeAfter);
 
     /// <summary>
     /// Takes a reply slot for a write, whose result is the reply. A write whose fate is unknown (its leader died with it
@@ -42,12 +42,12 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     /// its session elsewhere and learns the write's fate by reading.
     /// </summary>
     /// <remarks>Saves each write the task, state machine and thread-pool hop a conversion to <see cref="Reply"/> would cost.</remarks>
-    public void EnqueueWrite(RequestHeader request, Task<WriteResult> write, bool closeAfter = false) => Add(new Item(request, null, write, 0, closeAfter, 0));
+    public void EnqueueWrite(RequestHeader request, Task<WriteResult> write, bool closeAfter = false) => Add(request, null, write, closeAfter);
 
-    private void Add(Item item)
+    private void Add(RequestHeader request, Task<Reply>? reply, Task<WriteResult>? write, bool closeAfter)
     {
         Interlocked.Increment(ref _queued);
-        _items.Writer.TryWrite(item with { ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() });
+        _items.Writer.TryWrite(new Item(request, reply, write, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>

@@ -31,6 +31,22 @@ public sealed class ServerRulesTests
     }
 
     [Fact]
+    public void Fixup_drops_duplicates_and_keeps_the_entries_before_an_expanded_auth()
+    {
+        var schemes = AuthenticationProviders.Default;
+        var anyone = new Acl(Perms.All, Id.Anyone);
+        var ip = new Acl(Perms.Read, new Id("ip", "10.0.0.1"));
+        Assert.Equal([anyone], AclChecker.Fixup([anyone, anyone], [], schemes)!);
+        Assert.Equal([ip, anyone], AclChecker.Fixup([ip, ip, anyone], [], schemes)!);
+        Assert.Equal(
+            [ip, new Acl(Perms.Write, new Id("digest", "u:h")), anyone],
+            AclChecker.Fixup([ip, new Acl(Perms.Write, new Id("auth", "")), anyone], [new Id("ip", "127.0.0.1"), new Id("digest", "u:h")], schemes)!);
+
+        // A list that comes out as it went in is the shared instance of that list.
+        Assert.Same(AclChecker.Fixup([ip, anyone], [], schemes), AclChecker.Fixup([ip, anyone], [], schemes));
+    }
+
+    [Fact]
     public void Fixup_expands_auth_and_rejects_malformed_ids()
     {
         var schemes = AuthenticationProviders.Default;
