@@ -3,13 +3,17 @@
 against Apache ZooKeeper 3.8 and OrleansCoord on this machine, one system at a time, then a table of
 OrleansCoord / ZooKeeper ratios per workload and a chart. Both systems fsync every write batch.
 
-  bench/compare.py [--systems standalone,cluster] [--out DIR] [load generator options...]
+  bench/compare.py [--systems standalone,cluster] [--rounds N] [--out DIR] [load generator options...]
 
 --systems standalone: ZooKeeper standalone and OrleansCoord standalone (file storage in dataDir);
           cluster:    a 3-server ZooKeeper ensemble and 3 OrleansCoord silos on PostgreSQL (pseudo-cluster).
 Other options go to every `OrleansCoord.Bench run` as they are (--duration 10 --warmup 2 --sessions 32
 --inflight 16 --payload 100 --workloads all ...). Results go to DIR (default bench/results): one JSON
 report and one PNG per system, compare.png, and table.txt with what is printed.
+
+--rounds N runs every workload N times on each system, the systems taking turns round by round, and keeps for each
+workload the run with the median throughput (the lower middle one when N is even), so that one slow spell of a
+shared machine decides no ratio. Each report then lists the throughput of every round.
 
 Memory is measured on a fresh start of each system: --memory-znodes znodes of --payload bytes are created,
 and the servers' live heap after a full garbage collection (jcmd GC.run and GC.heap_info for Java;
@@ -104,17 +108,35 @@ def measure_memory(name, start, runtime, znodes, passthrough):
             "settings": None, "workloads": [], "memory": memory}
 
 
+def median_report(paths):
+    """One report from a system's rounds: per workload, the round with the median throughput, whole (its latencies
+    too), and the throughput of every round beside it, lowest first."""
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs.append(json.load(f))
+    merged = dict(runs[-1], rounds=len(runs), workloads=[])
+    for workload in runs[-1]["workloads"]:
+        taken = [w for r in runs for w in r["workloads"] if w["name"] == workload["name"]]
+        taken.sort(key=lambda w: w["throughput"])
+        merged["workloads"].append(dict(taken[(len(taken) - 1) // 2], throughput_rounds=[w["throughput"] for w in taken]))
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", default="standalone,cluster")
     parser.add_argument("--out", default=os.path.join(servers.REPO, "bench", "results"))
     parser.add_argument("--no-build", action="store_true", help="use the Release builds as they are")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of every workload per system, taking turns (median kept)")
     parser.add_argument("--memory-znodes", type=int, default=1_000_000, help="znodes created for the memory figures (0: none)")
     args, passthrough = parser.parse_known_args()
     chosen = [s for s in args.systems.split(",") if s]
     unknown = [s for s in chosen if s not in SYSTEMS]
     if unknown:
         parser.error(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     os.makedirs(args.out, exist_ok=True)
     if not args.no_build:
         for project in ("src/Silo", "bench/OrleansCoord.Bench"):
@@ -123,16 +145,28 @@ def main():
 
     reports, failed = [], False
     for system in chosen:
+        rounds = {name: [] for name, *_ in SYSTEMS[system]}
+        for round_number in range(1, args.rounds + 1):
+            for name, start, _, _ in SYSTEMS[system]:
+                slug = name.lower().replace(" ", "-")
+                report = os.path.join(args.out, slug + (f".round{round_number}" if args.rounds > 1 else "") + ".json")
+                if os.path.exists(report):
+                    os.remove(report)
+                print(f"== {name}" + (f" (round {round_number} of {args.rounds})" if args.rounds > 1 else ""), flush=True)
+                with start() as cluster:
+                    run = subprocess.run(["dotnet", BENCH_DLL, "run", "--connect", cluster.connect, "--target", name,
+                                          "--server-pids", ",".join(map(str, cluster.pids)),
+                                          "--json", report, "--png", os.path.join(args.out, slug + ".png"), *passthrough])
+                failed |= run.returncode != 0
+                if os.path.exists(report):
+                    rounds[name].append(report)
         for name, start, runtime, start_for_memory in SYSTEMS[system]:
             slug = name.lower().replace(" ", "-")
-            report = os.path.join(args.out, slug + ".json")
-            print(f"== {name}", flush=True)
-            with start() as cluster:
-                run = subprocess.run(["dotnet", BENCH_DLL, "run", "--connect", cluster.connect, "--target", name,
-                                      "--server-pids", ",".join(map(str, cluster.pids)),
-                                      "--json", report, "--png", os.path.join(args.out, slug + ".png"), *passthrough])
-            failed |= run.returncode != 0
-            if os.path.exists(report):
+            if rounds[name]:
+                report = os.path.join(args.out, slug + ".json")
+                if args.rounds > 1:
+                    with open(report, "w") as f:
+                        json.dump(median_report(rounds[name]), f, indent=2)
                 reports.append(report)
             if args.memory_znodes > 0:
                 memory = os.path.join(args.out, slug + "-memory.json")
@@ -153,6 +187,8 @@ def main():
     ratios = [a for s in chosen for a in ("--ratio", RATIOS[s])]
     table = subprocess.run(["dotnet", BENCH_DLL, "compare", *ratios, "--png", os.path.join(args.out, "compare.png"), *reports],
                            check=True, capture_output=True, text=True).stdout
+    if args.rounds > 1:
+        table = f"Throughput: the median of {args.rounds} rounds per workload, the systems taking turns.\n" + table
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         f.write(table)
     print()

@@ -5,14 +5,12 @@ using OrleansCoord.Grains.Abstractions;
 namespace OrleansCoord.Gateway.Dispatch;
 
 /// <summary>
-/// Gathers the writes of all sessions on this gateway into quorum-log calls, sized by load. Two batches are in
-/// flight at a time, so the quorum-log grain validates one while it makes the other durable; their sequence numbers
+/// Gathers the writes of all sessions on this gateway into quorum-log calls, sized by load. Several batches are in
+/// flight at a time, so the quorum-log grain validates some while it makes others durable; their sequence numbers
 /// keep each session's writes in the order they were sent.
 /// </summary>
 public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark watermark)
 {
-    private const int Window = 2;
-
     // Resends come often, so writes resume soon after a new leader is up, for as long as failure detection
     // may take (SiloFailures' 10 s).
     private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(50);
@@ -56,7 +54,7 @@ public sealed class WriteBatcher(Func<IQuorumLogGrain> quorumLog, Watermark wate
     {
         batch = null;
         sequence = _nextSequence;
-        if (_pending.Count == 0 || (_unanswered.Count > 0 && _nextSequence - _unanswered.Min >= Window))
+        if (_pending.Count == 0 || (_unanswered.Count > 0 && _nextSequence - _unanswered.Min >= BatchOrigin.Window))
         {
             return false;
         }

@@ -9,4 +9,11 @@ namespace OrleansCoord.Grains.Abstractions;
 public readonly record struct BatchOrigin(
     [property: Id(0)] Guid Batcher,
     [property: Id(1)] long Sequence,
-    [property: Id(2)] long FirstUnanswered);
+    [property: Id(2)] long FirstUnanswered)
+{
+    /// <summary>
+    /// How many batches a batcher keeps in flight. The quorum-log grain keeps each session's replies from as many
+    /// of its batches, so any batch sent again is answered from them.
+    /// </summary>
+    public const int Window = 4;
+}

@@ -4,7 +4,7 @@ namespace OrleansCoord.Grains.QuorumLog;
 
 /// <summary>
 /// Lets each gateway's batches be validated in the order the gateway sent them, whatever order they arrive in, so
-/// that a session's writes spread over two batches in flight keep their order. Runs on the grain's scheduler.
+/// that a session's writes spread over several batches in flight keep their order. Runs on the grain's scheduler.
 /// </summary>
 public sealed class BatchSequencer(TimeSpan maxWait)
 {

@@ -37,16 +37,17 @@ public sealed class SessionTracker
         public long Owner { get; set; }
 
         /// <summary>
-        /// Replies to the writes of the last two batches that carried some (after recovery, to all its writes in the
-        /// log after the snapshot): a gateway keeps two batches in flight, and sends one again only while it has
-        /// no more than one newer.
+        /// Replies to the writes of the last <see cref="BatchOrigin.Window"/> batches that carried some (after
+        /// recovery, also to all its writes in the log after the snapshot): a gateway sends a batch again only while
+        /// fewer than that many of its batches are newer.
         /// </summary>
         public List<WriteOutcome> Outcomes { get; } = [];
 
         private long _outcomesBatch;
 
-        // Outcomes before this index are the batch before the last one's.
-        private int _lastBatchFrom;
+        // Where each kept batch's replies start in Outcomes, oldest first; the first _batches are in use.
+        private readonly int[] _batchFrom = new int[BatchOrigin.Window];
+        private int _batches;
         private int _unloggedFrom;
 
         /// <summary>The reply this connection's write already got, when it was processed before.</summary>
@@ -68,9 +69,21 @@ public sealed class SessionTracker
         {
             if (batch != _outcomesBatch)
             {
-                Outcomes.RemoveRange(0, _lastBatchFrom);
-                _unloggedFrom = Math.Max(0, _unloggedFrom - _lastBatchFrom);
-                _lastBatchFrom = Outcomes.Count;
+                if (_batches == _batchFrom.Length)
+                {
+                    // The oldest kept batch can no longer come again: the gateway sent one past its window.
+                    var dropped = _batchFrom[1];
+                    Outcomes.RemoveRange(0, dropped);
+                    _unloggedFrom = Math.Max(0, _unloggedFrom - dropped);
+                    for (var i = 1; i < _batches; i++)
+                    {
+                        _batchFrom[i - 1] = _batchFrom[i] - dropped;
+                    }
+
+                    _batches--;
+                }
+
+                _batchFrom[_batches++] = Outcomes.Count;
                 _outcomesBatch = batch;
             }
 
@@ -91,7 +104,7 @@ public sealed class SessionTracker
         {
             Owner = owner;
             Outcomes.Clear();
-            _lastBatchFrom = 0;
+            _batches = 0;
             _unloggedFrom = 0;
         }
     }

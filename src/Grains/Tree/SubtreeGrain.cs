@@ -26,8 +26,8 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
     private long _loadedThrough;
 
-    // The snapshot export under way and the nodes it goes through.
-    private (Guid Id, KeyValuePair<string, DataNode>[] Nodes) _export = (Guid.Empty, []);
+    // The snapshot export under way and the paths it goes through.
+    private (Guid Id, List<string[]> Paths, int Count) _export = (Guid.Empty, [], 0);
 
     public SubtreeGrain(IOptions<CoordinationOptions> options) => _skipAcl = options.Value.SkipAcl;
 
@@ -89,28 +89,33 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     {
         ThrowIfNotLoaded();
 
-        // The nodes as of the export's first call, copied in one pass: going through them then needs no lookups.
-        // Changes applied after the snapshot's zxid may show, which replaying the log from there puts right.
+        // The paths as of the export's first call: the nodes are looked up as their chunk is written, so changes
+        // applied after the snapshot's zxid may show (and a node deleted since is left out), which replaying the log
+        // from there puts right.
         if (from == 0)
         {
-            _export = (export, _tree.CopyNodes());
+            _export = (export, _tree.CopyPaths(), _tree.NodeCount);
         }
         else if (_export.Id != export)
         {
             throw new InvalidOperationException($"snapshot export {export} was superseded by {_export.Id}");
         }
 
-        var nodes = _export.Nodes;
+        var (_, paths, count) = _export;
         var chunk = new SnapshotChunkBuilder();
         var next = from;
-        for (; next < nodes.Length && !chunk.IsFull; next++)
+        for (; next < count && !chunk.IsFull; next++)
         {
-            chunk.Add(nodes[next].Key, nodes[next].Value.Data, nodes[next].Value.Meta);
+            var path = paths[next / DataTree.PathBlockSize][next % DataTree.PathBlockSize];
+            if (_tree.Get(path) is { } node)
+            {
+                chunk.Add(path, node.Data, node.Meta);
+            }
         }
 
-        if (next == nodes.Length)
+        if (next == count)
         {
-            _export = (Guid.Empty, []);
+            _export = (Guid.Empty, [], 0);
             next = -1;
         }
 

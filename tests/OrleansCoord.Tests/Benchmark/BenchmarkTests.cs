@@ -74,4 +74,36 @@ public sealed class BenchmarkTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await File.ReadAllBytesAsync(Path.Combine(_out, "compare.png")))[..4]);
     }
+
+    [Fact]
+    public async Task With_rounds_each_workload_keeps_the_run_with_the_median_throughput()
+    {
+        var result = await ExternalCommand.RunAsync(
+            "/usr/bin/python3",
+            [
+                Path.Combine(Repository.Root, "bench", "compare.py"), "--systems", "standalone", "--no-build", "--out", _out, "--rounds", "3",
+                "--workloads", "create,getData", "--sessions", "4", "--inflight", "4",
+                "--server-warmup", "0", "--warmup", "0.2", "--duration", "0.5", "--memory-znodes", "0",
+            ],
+            TimeSpan.FromMinutes(5));
+        output.WriteLine(result.Output);
+        Assert.True(result.ExitCode == 0, result.Output);
+
+        foreach (var target in new[] { "zookeeper-standalone", "orleanscoord-standalone" })
+        {
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, target + ".json")));
+            Assert.Equal(3, report.RootElement.GetProperty("rounds").GetInt32());
+            foreach (var workload in report.RootElement.GetProperty("workloads").EnumerateArray())
+            {
+                var rounds = workload.GetProperty("throughput_rounds").EnumerateArray().Select(r => r.GetDouble()).ToList();
+                Assert.Equal(3, rounds.Count);
+                Assert.Equal(rounds.Order(), rounds);
+                Assert.Equal(rounds[1], workload.GetProperty("throughput").GetDouble());
+            }
+
+            // Each round's own report stays beside the merged one.
+            var byRound = Enumerable.Range(1, 3).Select(r => Path.Combine(_out, $"{target}.round{r}.json"));
+            Assert.All(byRound, path => Assert.True(File.Exists(path), path));
+        }
+    }
 }

@@ -36,10 +36,7 @@ public sealed class QuorumLogGrainTests : IAsyncLifetime
     [Fact]
     public async Task A_gateways_batches_are_validated_in_the_order_it_sent_them_whichever_arrives_first()
     {
-        var grain = _cluster.Client.GetGrain<IQuorumLogGrain>(0);
-        var batcher = Guid.NewGuid();
-        var opened = await grain.Submit(new[] { WriteRequest.OpenSession(30000) }.AsImmutable(), new BatchOrigin(batcher, 1, 1));
-        var session = SessionInfo.FromResult(opened.Value[0]);
+        var (grain, batcher, session) = await OpenSessionAsync();
 
         // Two batches in flight, each creating the same node: the one validated first creates it and the other gets
         // NODEEXISTS. Orleans does not keep the order of calls in flight (here either call of a pair came first, from
@@ -66,6 +63,35 @@ public sealed class QuorumLogGrainTests : IAsyncLifetime
             Assert.True((first.Err, second.Err) == (ErrorCode.Ok, ErrorCode.NodeExists),
                 $"batch {sequence + 1} was validated before batch {sequence} (called {(laterCalledFirst ? "before" : "after")} it): {first.Err}, {second.Err}");
         }
+    }
+
+    [Fact]
+    public async Task A_batch_sent_again_while_the_window_is_full_gets_its_first_replies()
+    {
+        var (grain, batcher, session) = await OpenSessionAsync();
+
+        // A window of batches, each creating a node of its own and answered, except that the gateway never got the
+        // first answer (its call timed out): it sends the first batch again with all the newer ones done.
+        var first = 2L;
+        var answers = new List<WriteResult>();
+        for (var s = first; s < first + BatchOrigin.Window; s++)
+        {
+            answers.Add((await grain.Submit(new[] { Create(session, (int)s, $"/w{s}") }.AsImmutable(), new BatchOrigin(batcher, s, first))).Value[0]);
+        }
+
+        var again = (await grain.Submit(new[] { Create(session, (int)first, $"/w{first}") }.AsImmutable(), new BatchOrigin(batcher, first, first))).Value[0];
+
+        Assert.All(answers, a => Assert.Equal(ErrorCode.Ok, a.Err));
+        Assert.Equal((answers[0].Err, answers[0].Zxid), (again.Err, again.Zxid));
+    }
+
+    /// <summary>A session opened by a gateway's batcher of its own, in that batcher's first batch.</summary>
+    private async Task<(IQuorumLogGrain Grain, Guid Batcher, SessionInfo Session)> OpenSessionAsync()
+    {
+        var grain = _cluster.Client.GetGrain<IQuorumLogGrain>(0);
+        var batcher = Guid.NewGuid();
+        var opened = await grain.Submit(new[] { WriteRequest.OpenSession(30000) }.AsImmutable(), new BatchOrigin(batcher, 1, 1));
+        return (grain, batcher, SessionInfo.FromResult(opened.Value[0]));
     }
 
     private static WriteRequest Create(SessionInfo session, int xid, string path)
