@@ -13,7 +13,8 @@ report and one PNG per system, compare.png, and table.txt with what is printed.
 
 --rounds N runs every workload N times on each system, the systems taking turns round by round, and keeps for each
 workload the run with the median throughput (the lower middle one when N is even), so that one slow spell of a
-shared machine decides no ratio. Each report then lists the throughput of every round.
+shared machine decides no ratio. Each report then lists the throughput of every round; the per-system PNG
+charts the last round.
 
 Memory is measured on a fresh start of each system: --memory-znodes znodes of --payload bytes are created,
 and the servers' live heap after a full garbage collection (jcmd GC.run and GC.heap_info for Java;
