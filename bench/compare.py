@@ -189,7 +189,8 @@ def main():
     table = subprocess.run(["dotnet", BENCH_DLL, "compare", *ratios, "--png", os.path.join(args.out, "compare.png"), *reports],
                            check=True, capture_output=True, text=True).stdout
     if args.rounds > 1:
-        table = f"Throughput: the median of {args.rounds} rounds per workload, the systems taking turns.\n" + table
+        middle = "the median" if args.rounds % 2 else "the lower middle"
+        table = f"Throughput: {middle} of {args.rounds} rounds per workload, the systems taking turns.\n" + table
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         f.write(table)
     print()
