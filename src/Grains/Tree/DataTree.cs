@@ -129,27 +129,7 @@ public sealed class DataTree
     /// <see cref="PathBlockSize"/>: a copy of the whole table would be a large-object-heap array per snapshot, and
     /// each such array brings a full collection of a heap of millions of znodes nearer.
     /// </summary>
-    public List<string[]> CopyPaths()
-    {
-        var blocks = new List<string[]>((_nodes.Count / PathBlockSize) + 1);
-        var left = _nodes.Count;
-        string[] block = [];
-        var at = 0;
-        foreach (var path in _nodes.Keys)
-        {
-            if (at == block.Length)
-            {
-                block = new string[Math.Min(left, PathBlockSize)];
-                blocks.Add(block);
-                left -= block.Length;
-                at = 0;
-            }
-
-            block[at++] = path;
-        }
-
-        return blocks;
-    }
+    public List<string[]> CopyPaths() => [.. _nodes.Keys.Chunk(PathBlockSize)];
 
     /// <summary>Paths per block of <see cref="CopyPaths"/>: 64 KiB of references, under the large-object threshold.</summary>
     public const int PathBlockSize = 8192;
