@@ -15,7 +15,13 @@ public sealed class BatchSequencer(TimeSpan maxWait)
         public long Next { get; set; } = next;
 
         public Dictionary<long, TaskCompletionSource> Waiting { get; } = [];
+
+        /// <summary>When the sender's last batch came (Environment.TickCount64).</summary>
+        public long SeenAt { get; set; }
     }
+
+    /// <summary>The gateways this activation keeps an order for.</summary>
+    public int SenderCount => _senders.Count;
 
     /// <summary>
     /// Completes when the batches the sender sent before this one have been validated; a batch older than that is
@@ -30,6 +36,8 @@ public sealed class BatchSequencer(TimeSpan maxWait)
             sender = new Sender(origin.FirstUnanswered);
             _senders[origin.Batcher] = sender;
         }
+
+        sender.SeenAt = Environment.TickCount64;
 
         // Batches the gateway has answers for are behind it whatever this activation saw of them.
         Advance(sender, origin.FirstUnanswered);
@@ -66,6 +74,22 @@ public sealed class BatchSequencer(TimeSpan maxWait)
         if (_senders.TryGetValue(origin.Batcher, out var sender))
         {
             Advance(sender, origin.Sequence + 1);
+        }
+    }
+
+    /// <summary>
+    /// Forgets the gateways whose last batch came before <paramref name="tick"/> and that have none waiting, as gateways
+    /// come and go with their silos. A forgotten gateway that sends again starts from its oldest unanswered batch, as
+    /// it would with a new activation.
+    /// </summary>
+    public void ForgetIdleSince(long tick)
+    {
+        foreach (var (batcher, sender) in _senders)
+        {
+            if (sender.SeenAt < tick && sender.Waiting.Count == 0)
+            {
+                _senders.Remove(batcher);
+            }
         }
     }
 

@@ -71,6 +71,9 @@ public sealed partial class QuorumLogGrain(
     private Task _applied = Task.CompletedTask;
     private readonly BatchSequencer _sequencer = new(TimeSpan.FromSeconds(5));
 
+    // Far longer than any batch stays unanswered, so a gateway forgotten after it has nothing in flight.
+    private static readonly TimeSpan IdleSenderLifetime = TimeSpan.FromMinutes(5);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var restored = await RecoverAsync(cancellationToken);
@@ -332,6 +335,7 @@ public sealed partial class QuorumLogGrain(
             await WriteConfigAsync();
         }
 
+        _sequencer.ForgetIdleSince(Environment.TickCount64 - (long)IdleSenderLifetime.TotalMilliseconds);
         var expired = _sessions.FindExpired(Now());
         if (expired.Count == 0)
         {
@@ -511,9 +515,10 @@ public sealed partial class QuorumLogGrain(
     private async Task ApplyInOrderAsync(Task before, List<ValidatedBatch> group, List<Txn> txns, PendingSnapshot? snapshot)
     {
         await before;
+        Task published;
         try
         {
-            await ApplyAndPublishAsync(group, txns);
+            published = await ApplyAndPublishAsync(group, txns);
         }
         catch (Exception ex)
         {
@@ -526,9 +531,22 @@ public sealed partial class QuorumLogGrain(
             return;
         }
 
+        // The answers go out with the publication, not after the gateways acknowledge it: a gateway holds a reply
+        // until its watermark has reached the reply's zxid, so the reply cannot overtake the events before it.
         foreach (var batch in group)
         {
             batch.Done.TrySetResult();
+        }
+
+        try
+        {
+            await published;
+        }
+        catch (Exception ex)
+        {
+            LogPublishFailed(logger, ex, txns[^1].Zxid);
+            AbandonSnapshot(snapshot);
+            return;
         }
 
         if (snapshot is not null)
@@ -551,7 +569,8 @@ public sealed partial class QuorumLogGrain(
         }
     }
 
-    private async Task ApplyAndPublishAsync(List<ValidatedBatch> group, List<Txn> txns)
+    /// <summary>Applies a group and starts its publication; returns the publication, done once every gateway has it.</summary>
+    private async Task<Task> ApplyAndPublishAsync(List<ValidatedBatch> group, List<Txn> txns)
     {
         var changeCount = 0;
         foreach (var txn in txns)
@@ -623,11 +642,11 @@ public sealed partial class QuorumLogGrain(
 
         if (txns.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         long[] closed = [.. txns.Where(t => t.Type == OpCode.CloseSession).Select(t => t.SessionId)];
-        await PublishAsync(txns[^1].Zxid, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
+        return PublishAsync(txns[^1].Zxid, [.. applied.Select(static a => a.Fired)], closed, changes?.ToArray());
     }
 
     /// <summary>One subtree grain's part of a group: its changes, its reads, and the requests those reads answer.</summary>
@@ -1057,6 +1076,9 @@ public sealed partial class QuorumLogGrain(
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "Publishing the watermark 0x{Zxid:x} failed")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, long zxid);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Gateway {GatewayId} dropped from publications")]
     private static partial void LogGatewayDropped(ILogger logger, Exception exception, int gatewayId);

@@ -81,4 +81,34 @@ public sealed class BatchSequencerTests
         GoesAtOnce(sequencer, Batch(0, 0));
         GoesAtOnce(sequencer, Batch(1, 0));
     }
+
+    [Fact]
+    public void A_gateway_that_went_idle_is_forgotten_and_starts_again_from_its_oldest_unanswered_batch()
+    {
+        var sequencer = new BatchSequencer(Bound);
+        GoesAtOnce(sequencer, Batch(0, 0));
+        GoesAtOnce(sequencer, Batch(1, 0));
+        Assert.Equal(1, sequencer.SenderCount);
+
+        sequencer.ForgetIdleSince(Environment.TickCount64 + 1);
+        Assert.Equal(0, sequencer.SenderCount);
+
+        // Its batches 0 and 1 were answered: batch 2 is its oldest unanswered one.
+        GoesAtOnce(sequencer, Batch(2, 2));
+        Assert.Equal(1, sequencer.SenderCount);
+    }
+
+    [Fact]
+    public async Task A_gateway_with_a_batch_waiting_is_not_forgotten()
+    {
+        var sequencer = new BatchSequencer(Bound);
+        GoesAtOnce(sequencer, Batch(0, 0));
+        var waiting = sequencer.WaitTurnAsync(Batch(2, 1));
+
+        sequencer.ForgetIdleSince(Environment.TickCount64 + 1);
+        Assert.Equal(1, sequencer.SenderCount);
+
+        GoesAtOnce(sequencer, Batch(1, 1));
+        await waiting.WaitAsync(Bound);
+    }
 }

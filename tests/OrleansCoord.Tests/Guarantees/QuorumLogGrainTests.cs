@@ -19,7 +19,8 @@ public sealed class QuorumLogGrainTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddCoordination().UseFileStorage(o => o.DataDir = o.DataLogDir = _dataDir));
+        // A long tick, so that a gateway slow to take a publication is dropped only after a minute (two ticks).
+        builder.ConfigureSilo((_, silo) => silo.AddCoordination(o => o.TickTime = 30_000).UseFileStorage(o => o.DataDir = o.DataLogDir = _dataDir));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -83,6 +84,76 @@ public sealed class QuorumLogGrainTests : IAsyncLifetime
 
         Assert.All(answers, a => Assert.Equal(ErrorCode.Ok, a.Err));
         Assert.Equal((answers[0].Err, answers[0].Zxid), (again.Err, again.Zxid));
+    }
+
+    [Fact]
+    public async Task A_batch_is_answered_without_waiting_for_the_gateways_to_take_its_publication()
+    {
+        var gateway = new HeldGateway();
+        var grain = _cluster.Client.GetGrain<IQuorumLogGrain>(0);
+        await grain.Subscribe(_cluster.Client.CreateObjectReference<IGatewayObserver>(gateway), new GatewayRegistration(0, false, null, false));
+        var (_, batcher, session) = await OpenSessionAsync();
+        await gateway.Reached(session.Zxid).WaitAsync(TimeSpan.FromSeconds(20));
+        gateway.Holding = true;
+
+        // The gateway has the publication and has not acknowledged it: the reply comes all the same (the gateway holds
+        // it until its watermark has moved), long before the grain would give up on the gateway.
+        var reply = grain.Submit(new[] { Create(session, 2, "/held") }.AsImmutable(), new BatchOrigin(batcher, 2, 2));
+        var created = (await reply.WaitAsync(TimeSpan.FromSeconds(20))).Value[0];
+        Assert.Equal(ErrorCode.Ok, created.Err);
+        Assert.False(gateway.Acknowledged.Task.IsCompleted);
+        Assert.Contains(gateway.Published, p => p.Zxid >= created.Zxid);
+
+        // Acknowledged late, the gateway still gets the next publication.
+        gateway.Acknowledged.SetResult();
+        var next = (await grain.Submit(new[] { Create(session, 3, "/after") }.AsImmutable(), new BatchOrigin(batcher, 3, 3))).Value[0];
+        Assert.Contains(gateway.Published, p => p.Zxid >= next.Zxid);
+    }
+
+    /// <summary>A gateway that, once holding, acknowledges the publications it takes in only when the test says so.</summary>
+    private sealed class HeldGateway : IGatewayObserver
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Publication> _published = new();
+
+        public bool Holding { get; set; }
+
+        public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IEnumerable<Publication> Published => _published;
+
+        private readonly Lock _lock = new();
+        private readonly List<(long Zxid, TaskCompletionSource Reached)> _waiting = [];
+
+        public Task OnPublished(Publication publication)
+        {
+            _published.Enqueue(publication);
+            var acknowledged = Holding ? Acknowledged.Task : Task.CompletedTask;
+            lock (_lock)
+            {
+                foreach (var (_, reached) in _waiting.Where(w => w.Zxid <= publication.Zxid))
+                {
+                    reached.TrySetResult();
+                }
+            }
+
+            return acknowledged;
+        }
+
+        /// <summary>Completes once a publication up to the zxid has come in.</summary>
+        public Task Reached(long zxid)
+        {
+            lock (_lock)
+            {
+                if (_published.Any(p => p.Zxid >= zxid))
+                {
+                    return Task.CompletedTask;
+                }
+
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Add((zxid, reached));
+                return reached.Task;
+            }
+        }
     }
 
     /// <summary>A session opened by a gateway's batcher of its own, in that batcher's first batch.</summary>
