@@ -139,6 +139,7 @@ def main():
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     os.makedirs(args.out, exist_ok=True)
+    servers.install_prerequisites()
     if not args.no_build:
         for project in ("src/Silo", "bench/OrleansCoord.Bench"):
             subprocess.run(["dotnet", "build", os.path.join(servers.REPO, project), "-c", "Release", "-v", "quiet", "-nologo"],

@@ -53,6 +53,7 @@ def orleanscoord_run():
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    servers.install_prerequisites()
     results = {}
     for name, run in (("Apache ZooKeeper 3.8, 3 servers", zookeeper_run), ("OrleansCoord, 3 silos on PostgreSQL", orleanscoord_run)):
         times = []

@@ -7,6 +7,22 @@ import contextlib, os, shutil, socket, subprocess, tempfile, time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZK_CP = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
 SILO_DLL = os.path.join(REPO, "src", "Silo", "bin", "Release", "net10.0", "OrleansCoord.Silo.dll")
+# Debian's packages the comparisons run, by a file each installs: the ZooKeeper server and a JDK for jcmd (the Java
+# heap reading). PostgreSQL comes through deploy/pseudo-cluster.sh, which installs it itself.
+PACKAGES = {"zookeeper": "/usr/share/java/zookeeper.jar", "default-jdk-headless": "/usr/bin/jcmd"}
+
+
+def install_prerequisites():
+    """Installs the Debian packages above that are missing, as the test suite does; a clear error when that cannot be done."""
+    missing = [package for package, path in PACKAGES.items() if not os.path.exists(path)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise SystemExit(f"missing Debian packages {' '.join(missing)}: run `sudo apt-get install {' '.join(missing)}` first")
+    print(f"installing {' '.join(missing)} from Debian's packages", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
 
 
 def free_ports(n):
