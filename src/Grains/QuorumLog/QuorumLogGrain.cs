@@ -436,10 +436,21 @@ public sealed partial class QuorumLogGrain(
                 var txns = group.Count == 1 ? group[0].Txns : [.. group.SelectMany(static b => b.Txns)];
                 PendingSnapshot? snapshot = null;
                 _txnsSinceSnapshot += txns.Count;
-                if (txns.Count > 0 && _txnsSinceSnapshot >= _options.SnapCount && !_snapshotting)
+                if (txns.Count > 0 && _txnsSinceSnapshot >= _options.SnapCount)
                 {
-                    // Every txn validated so far is in this group or durable: the session table stands at its last zxid.
-                    snapshot = TakeSnapshot(txns[^1].Zxid);
+                    if (_snapshotting)
+                    {
+                        // As ZooKeeper's "too busy to snap": the count starts again and this one is skipped, so that
+                        // under a write load that outruns snapshots of a growing tree they do not run back to back.
+                        _txnsSinceSnapshot = 0;
+                        log.Roll();
+                        LogSnapshotSkipped(logger, txns[^1].Zxid);
+                    }
+                    else
+                    {
+                        // Every txn validated so far is in this group or durable: the session table stands at its last zxid.
+                        snapshot = TakeSnapshot(txns[^1].Zxid);
+                    }
                 }
 
                 if (txns.Count > 0 && !await TryAppendAsync(txns, group))
@@ -1076,6 +1087,9 @@ public sealed partial class QuorumLogGrain(
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "Snapshot at zxid 0x{Zxid:x} skipped: the one before is still being written")]
+    private static partial void LogSnapshotSkipped(ILogger logger, long zxid);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "Publishing the watermark 0x{Zxid:x} failed")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, long zxid);

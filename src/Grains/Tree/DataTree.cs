@@ -125,14 +125,15 @@ public sealed class DataTree
     }
 
     /// <summary>
-    /// The paths of every node as of now, for a snapshot to go through, in blocks of
-    /// <see cref="PathBlockSize"/>: a copy of the whole table would be a large-object-heap array per snapshot, and
-    /// each such array brings a full collection of a heap of millions of znodes nearer.
+    /// Every node as of now, for a snapshot to go through, in blocks of <see cref="NodeBlockSize"/>: the export writes
+    /// from the copies, without looking each path up again in a table of millions (a third of the export's time), and a
+    /// copy of the whole table at once would be a large-object-heap array per snapshot, each of which brings a full
+    /// collection of such a heap nearer.
     /// </summary>
-    public List<string[]> CopyPaths() => [.. _nodes.Keys.Chunk(PathBlockSize)];
+    public List<KeyValuePair<string, DataNode>[]> CopyNodes() => [.. _nodes.Chunk(NodeBlockSize)];
 
-    /// <summary>Paths per block of <see cref="CopyPaths"/>: 64 KiB of references, under the large-object threshold.</summary>
-    public const int PathBlockSize = 8192;
+    /// <summary>Nodes per block of <see cref="CopyNodes"/>: 64 KiB of path and node references, under the large-object threshold.</summary>
+    public const int NodeBlockSize = 2048;
 
     public void Apply(ApplyItem item, List<WatchEvent> fired)
     {

@@ -27,7 +27,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     private long _loadedThrough;
 
     // The snapshot export under way and the paths it goes through.
-    private (Guid Id, List<string[]> Paths, int Count) _export = (Guid.Empty, [], 0);
+    private (Guid Id, List<KeyValuePair<string, DataNode>[]> Nodes, int Count) _export = (Guid.Empty, [], 0);
 
     public SubtreeGrain(IOptions<CoordinationOptions> options) => _skipAcl = options.Value.SkipAcl;
 
@@ -89,28 +89,24 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     {
         ThrowIfNotLoaded();
 
-        // The paths as of the export's first call: the nodes are looked up as their chunk is written, so changes
-        // applied after the snapshot's zxid may show (and a node deleted since is left out), which replaying the log
-        // from there puts right.
+        // The nodes as of the export's first call, so changes applied after the snapshot's zxid may show (a node
+        // deleted since among them), which replaying the log from there puts right.
         if (from == 0)
         {
-            _export = (export, _tree.CopyPaths(), _tree.NodeCount);
+            _export = (export, _tree.CopyNodes(), _tree.NodeCount);
         }
         else if (_export.Id != export)
         {
             throw new InvalidOperationException($"snapshot export {export} was superseded by {_export.Id}");
         }
 
-        var (_, paths, count) = _export;
+        var (_, nodes, count) = _export;
         var chunk = new SnapshotChunkBuilder();
         var next = from;
         for (; next < count && !chunk.IsFull; next++)
         {
-            var path = paths[next / DataTree.PathBlockSize][next % DataTree.PathBlockSize];
-            if (_tree.Get(path) is { } node)
-            {
-                chunk.Add(path, node.Data, node.Meta);
-            }
+            var (path, node) = nodes[next / DataTree.NodeBlockSize][next % DataTree.NodeBlockSize];
+            chunk.Add(path, node.Data, node.Meta);
         }
 
         if (next == count)
