@@ -26,7 +26,7 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     // Changes at or below the zxid a load brought are already in; an apply retried after a reload skips them.
     private long _loadedThrough;
 
-    // The snapshot export under way and the paths it goes through.
+    // The snapshot export under way and the nodes it goes through.
     private (Guid Id, List<KeyValuePair<string, DataNode>[]> Nodes, int Count) _export = (Guid.Empty, [], 0);
 
     public SubtreeGrain(IOptions<CoordinationOptions> options) => _skipAcl = options.Value.SkipAcl;
