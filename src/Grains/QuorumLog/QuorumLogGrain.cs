@@ -1088,7 +1088,7 @@ public sealed partial class QuorumLogGrain(
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);
 
-    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "Snapshot at zxid 0x{Zxid:x} skipped: the one before is still being written")]
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Snapshot at zxid 0x{Zxid:x} skipped: the one before is still being written")]
     private static partial void LogSnapshotSkipped(ILogger logger, long zxid);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "Publishing the watermark 0x{Zxid:x} failed")]
