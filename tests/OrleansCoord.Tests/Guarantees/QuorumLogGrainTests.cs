@@ -113,45 +113,21 @@ public sealed class QuorumLogGrainTests : IAsyncLifetime
     /// <summary>A gateway that, once holding, acknowledges the publications it takes in only when the test says so.</summary>
     private sealed class HeldGateway : IGatewayObserver
     {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Publication> _published = new();
+        private readonly OrleansCoord.Gateway.Session.Watermark _reached = new();
 
         public bool Holding { get; set; }
 
         public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private readonly Lock _lock = new();
-        private readonly List<(long Zxid, TaskCompletionSource Reached)> _waiting = [];
-
         public Task OnPublished(Publication publication)
         {
-            _published.Enqueue(publication);
             var acknowledged = Holding ? Acknowledged.Task : Task.CompletedTask;
-            lock (_lock)
-            {
-                foreach (var (_, reached) in _waiting.Where(w => w.Zxid <= publication.Zxid))
-                {
-                    reached.TrySetResult();
-                }
-            }
-
+            _reached.Advance(publication.Zxid);
             return acknowledged;
         }
 
         /// <summary>Completes once a publication up to the zxid has come in.</summary>
-        public Task Reached(long zxid)
-        {
-            lock (_lock)
-            {
-                if (_published.Any(p => p.Zxid >= zxid))
-                {
-                    return Task.CompletedTask;
-                }
-
-                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiting.Add((zxid, reached));
-                return reached.Task;
-            }
-        }
+        public Task Reached(long zxid) => _reached.WaitAsync(zxid);
     }
 
     /// <summary>A session opened by a gateway's batcher of its own, in that batcher's first batch.</summary>
