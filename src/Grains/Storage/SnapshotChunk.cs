@@ -21,21 +21,24 @@ public readonly record struct SnapshotChunk([property: Id(0)] byte[] Buffer, [pr
 }
 
 /// <summary>
-/// Encodes znodes into a <see cref="SnapshotChunk"/>: the node count, then each node with its ACL list written the
-/// first time the chunk meets it and referred to by index after that (nodes share a handful of lists).
+/// Encodes znodes into a <see cref="SnapshotChunk"/>: the node count, then each node with its path as the part it
+/// does not share with the node before, its ACL list written the first time the chunk meets it and referred to by
+/// index after that (nodes share a handful of lists), and its Stat mostly as small differences (a znode's zxids and
+/// times are usually equal, its versions small).
 /// </summary>
 public sealed class SnapshotChunkBuilder : IBufferWriter<byte>
 {
     /// <summary>A chunk stops taking nodes past this size: small enough to stay off the large-object heap and a turn short.</summary>
     public const int TargetBytes = 60 * 1024;
 
-    // Stat (68 bytes) and the container flag.
-    private const int NodeTailBytes = 69;
+    // czxid and ctime in full, nine other Stat fields as differences, and the container flag.
+    private const int NodeTailBytes = 8 + 8 + (9 * VarInt.MaxBytes) + 1;
 
     private readonly Dictionary<Acl[], int> _acls = new(ReferenceEqualityComparer.Instance);
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
     private int _length = 4;
     private int _count;
+    private string _lastPath = string.Empty;
     private Acl[]? _lastAcl;
     private int _lastAclIndex;
 
@@ -43,14 +46,24 @@ public sealed class SnapshotChunkBuilder : IBufferWriter<byte>
 
     public void Add(string path, byte[]? data, NodeMeta meta)
     {
+        // Nodes come in the order they were created, so a node mostly shares its parent's path with the one before.
+        var shared = path.AsSpan().CommonPrefixLength(_lastPath);
+        if (shared > 0 && char.IsHighSurrogate(path[shared - 1]))
+        {
+            shared--;
+        }
+
+        var suffix = path.AsSpan(shared);
+        var suffixLength = Encoding.UTF8.GetByteCount(suffix);
         var dataLength = data?.Length ?? 0;
-        var span = GetSpan(4 + (path.Length * 3) + 4 + dataLength + 4);
-        var pathLength = Encoding.UTF8.GetBytes(path, span[4..]);
-        BinaryPrimitives.WriteInt32BigEndian(span, pathLength);
-        var at = 4 + pathLength;
-        BinaryPrimitives.WriteInt32BigEndian(span[at..], data is null ? -1 : dataLength);
-        data.AsSpan().CopyTo(span[(at + 4)..]);
-        at += 4 + dataLength;
+        var span = GetSpan((4 * VarInt.MaxBytes) + suffixLength + dataLength);
+        var at = VarInt.Write(span, (uint)shared);
+        at += VarInt.Write(span[at..], (uint)suffixLength);
+        at += Encoding.UTF8.GetBytes(suffix, span[at..]);
+        at += VarInt.Write(span[at..], data is null ? 0 : (uint)dataLength + 1);
+        data.AsSpan().CopyTo(span[at..]);
+        at += dataLength;
+        _lastPath = path;
 
         var acl = meta.Acl;
         if (!ReferenceEquals(acl, _lastAcl))
@@ -63,20 +76,20 @@ public sealed class SnapshotChunkBuilder : IBufferWriter<byte>
             _lastAcl = acl;
         }
 
-        BinaryPrimitives.WriteInt32BigEndian(span[at..], _lastAclIndex);
-        Advance(at + 4);
+        // 0: the list follows, and the index it gets is the next one; otherwise the index plus one.
+        at += VarInt.Write(span[at..], (uint)(_lastAclIndex + 1));
+        Advance(at);
         if (_lastAclIndex < 0)
         {
-            // -1: the list follows, and the index it gets is the next one.
             Acl.WriteList(new JuteWriter(this), acl);
             _lastAclIndex = _acls.Count;
             _acls.Add(acl, _lastAclIndex);
         }
 
         span = GetSpan(NodeTailBytes);
-        WriteStat(span, meta.Stat);
-        span[68] = meta.IsContainer ? (byte)1 : (byte)0;
-        Advance(NodeTailBytes);
+        at = WriteStat(span, meta.Stat, dataLength);
+        span[at] = meta.IsContainer ? (byte)1 : (byte)0;
+        Advance(at + 1);
         _count++;
     }
 
@@ -117,18 +130,40 @@ public sealed class SnapshotChunkBuilder : IBufferWriter<byte>
         _buffer = larger;
     }
 
-    private static void WriteStat(Span<byte> span, in Stat stat)
+    private static int WriteStat(Span<byte> span, in Stat stat, int dataLength)
     {
         BinaryPrimitives.WriteInt64BigEndian(span, stat.Czxid);
-        BinaryPrimitives.WriteInt64BigEndian(span[8..], stat.Mzxid);
-        BinaryPrimitives.WriteInt64BigEndian(span[16..], stat.Ctime);
-        BinaryPrimitives.WriteInt64BigEndian(span[24..], stat.Mtime);
-        BinaryPrimitives.WriteInt32BigEndian(span[32..], stat.Version);
-        BinaryPrimitives.WriteInt32BigEndian(span[36..], stat.Cversion);
-        BinaryPrimitives.WriteInt32BigEndian(span[40..], stat.Aversion);
-        BinaryPrimitives.WriteInt64BigEndian(span[44..], stat.EphemeralOwner);
-        BinaryPrimitives.WriteInt32BigEndian(span[52..], stat.DataLength);
-        BinaryPrimitives.WriteInt32BigEndian(span[56..], stat.NumChildren);
-        BinaryPrimitives.WriteInt64BigEndian(span[60..], stat.Pzxid);
+        BinaryPrimitives.WriteInt64BigEndian(span[8..], stat.Ctime);
+        var at = 16;
+        at += VarInt.WriteSigned(span[at..], unchecked(stat.Mzxid - stat.Czxid));
+        at += VarInt.WriteSigned(span[at..], unchecked(stat.Pzxid - stat.Czxid));
+        at += VarInt.WriteSigned(span[at..], unchecked(stat.Mtime - stat.Ctime));
+        at += VarInt.WriteSigned(span[at..], stat.Version);
+        at += VarInt.WriteSigned(span[at..], stat.Cversion);
+        at += VarInt.WriteSigned(span[at..], stat.Aversion);
+        at += VarInt.WriteSigned(span[at..], stat.EphemeralOwner);
+        at += VarInt.WriteSigned(span[at..], (long)stat.DataLength - dataLength);
+        at += VarInt.WriteSigned(span[at..], stat.NumChildren);
+        return at;
+    }
+
+    /// <summary>Reads back a Stat that <see cref="WriteStat"/> wrote.</summary>
+    internal static Stat ReadStat(ref JuteReader r, int dataLength)
+    {
+        var czxid = r.ReadLong();
+        var ctime = r.ReadLong();
+        var mzxid = unchecked(czxid + VarInt.ReadSigned(ref r));
+        var pzxid = unchecked(czxid + VarInt.ReadSigned(ref r));
+        var mtime = unchecked(ctime + VarInt.ReadSigned(ref r));
+        var version = ReadInt(ref r);
+        var cversion = ReadInt(ref r);
+        var aversion = ReadInt(ref r);
+        var ephemeralOwner = VarInt.ReadSigned(ref r);
+        var statDataLength = ReadInt(ref r, dataLength);
+        var numChildren = ReadInt(ref r);
+        return new Stat(czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, statDataLength, numChildren, pzxid);
+
+        static int ReadInt(ref JuteReader r, long offset = 0) =>
+            offset + VarInt.ReadSigned(ref r) is var value && value is >= int.MinValue and <= int.MaxValue ? (int)value : throw new InvalidDataException($"{value} does not fit a Stat field");
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 using OrleansCoord.Protocol.Jute;
 using OrleansCoord.Protocol.Records;
 
@@ -13,8 +14,9 @@ public static class SnapshotCodec
 {
     private const uint Magic = 0x4F43534E; // "OCSN"
     // Version 2 added the replies kept per session; version 3 wrote the nodes in chunks that refer to ACL lists by
-    // index. Versions 1 and 2, which wrote every node's ACL and a node count up front, are still read.
-    private const int FormatVersion = 3;
+    // index; version 4 shortened each node's path, ACL reference and Stat (SnapshotChunkBuilder), a third less for
+    // small znodes. Versions 1 to 3 are still read.
+    private const int FormatVersion = 4;
 
     /// <summary>
     /// Writes the snapshot to a stream a chunk at a time, as its nodes arrive, releasing each chunk once written;
@@ -103,7 +105,12 @@ public static class SnapshotCodec
                 throw new InvalidDataException($"holds zxid 0x{zxid:x}, not 0x{expectedZxid:x}");
             }
 
-            IReadOnlyList<SnapshotNode> nodes = version < 3 ? ReadNodeList(ref r) : ReadNodeChunks(ref r);
+            IReadOnlyList<SnapshotNode> nodes = version switch
+            {
+                < 3 => ReadNodeList(ref r),
+                3 => ReadNodeChunks(ref r, compact: false),
+                _ => ReadNodeChunks(ref r, compact: true),
+            };
 
             var sessions = new SnapshotSession[r.ReadVectorCount()];
             for (var i = 0; i < sessions.Length; i++)
@@ -134,7 +141,7 @@ public static class SnapshotCodec
         return nodes;
     }
 
-    private static List<SnapshotNode> ReadNodeChunks(ref JuteReader r)
+    private static List<SnapshotNode> ReadNodeChunks(ref JuteReader r, bool compact)
     {
         var nodes = new List<SnapshotNode>();
         var acls = new List<Acl[]>();
@@ -146,25 +153,53 @@ public static class SnapshotCodec
             }
 
             acls.Clear();
+            var lastPath = string.Empty;
             for (var i = 0; i < count; i++)
             {
-                var path = r.ReadRequiredString();
-                var data = r.ReadBuffer();
-                var aclIndex = r.ReadInt();
-                if (aclIndex == -1)
-                {
-                    aclIndex = acls.Count;
-                    acls.Add([.. Acl.ReadList(ref r) ?? []]);
-                }
-                else if ((uint)aclIndex >= (uint)acls.Count)
-                {
-                    throw new InvalidDataException($"ACL list {aclIndex} referred to before it was written");
-                }
-
-                nodes.Add(new SnapshotNode(path, data, acls[aclIndex], Stat.Read(ref r), r.ReadBool()));
+                nodes.Add(compact ? ReadCompactNode(ref r, ref lastPath, acls) : ReadNode(ref r, acls));
             }
         }
 
         return nodes;
+    }
+
+    private static SnapshotNode ReadNode(ref JuteReader r, List<Acl[]> acls)
+    {
+        var path = r.ReadRequiredString();
+        var data = r.ReadBuffer();
+        var acl = ReadAclReference(ref r, r.ReadInt() + 1, acls);
+        return new SnapshotNode(path, data, acl, Stat.Read(ref r), r.ReadBool());
+    }
+
+    /// <summary>A node as <see cref="SnapshotChunkBuilder"/> writes it.</summary>
+    private static SnapshotNode ReadCompactNode(ref JuteReader r, ref string lastPath, List<Acl[]> acls)
+    {
+        var shared = VarInt.ReadLength(ref r, lastPath.Length);
+        var suffix = r.ReadRaw(VarInt.ReadLength(ref r, r.Remaining));
+        var chars = shared + Encoding.UTF8.GetCharCount(suffix);
+        var path = chars <= 256 ? stackalloc char[chars] : new char[chars];
+        lastPath.AsSpan(0, shared).CopyTo(path);
+        Encoding.UTF8.GetChars(suffix, path[shared..]);
+        lastPath = new string(path);
+
+        var dataLength = VarInt.ReadLength(ref r, r.Remaining + 1);
+        var data = dataLength == 0 ? null : r.ReadRaw(dataLength - 1).ToArray();
+        var acl = ReadAclReference(ref r, VarInt.ReadLength(ref r, int.MaxValue), acls);
+        var stat = SnapshotChunkBuilder.ReadStat(ref r, data?.Length ?? 0);
+        return new SnapshotNode(lastPath, data, acl, stat, r.ReadBool());
+    }
+
+    /// <summary>An ACL list by its index plus one, or 0 when the list follows and gets the next index.</summary>
+    private static Acl[] ReadAclReference(ref JuteReader r, int reference, List<Acl[]> acls)
+    {
+        if (reference == 0)
+        {
+            acls.Add([.. Acl.ReadList(ref r) ?? []]);
+            return acls[^1];
+        }
+
+        return (uint)(reference - 1) < (uint)acls.Count
+            ? acls[reference - 1]
+            : throw new InvalidDataException($"ACL list {reference - 1} referred to before it was written");
     }
 }

@@ -39,6 +39,9 @@ public ref struct JuteReader
 
     public bool ReadBool() => Take(1)[0] != 0;
 
+    /// <summary>The next bytes as they are, for encodings of the caller's own (the counterpart of <see cref="JuteWriter.WriteRaw"/>).</summary>
+    public ReadOnlySpan<byte> ReadRaw(int count) => Take(count);
+
     /// <summary>A jute buffer: null when the length is -1 (kazoo sends empty data that way).</summary>
     public byte[]? ReadBuffer()
     {
