@@ -2,11 +2,27 @@ using OrleansCoord.Bench;
 
 // The load generator: `run` measures one target, `fill` creates znodes for a memory measurement, `compare`
 // prints and charts the ratios between runs. bench/compare.py drives all three; see bench/README.md.
-return args.FirstOrDefault() switch
+if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
 {
-    "run" => await RunAsync(Arguments.Parse(args[1..])),
-    "fill" => await FillAsync(Arguments.Parse(args[1..])),
-    "compare" => Compare(Arguments.Parse(args[1..])),
+    return Usage();
+}
+
+Arguments parsed;
+try
+{
+    parsed = Arguments.Parse(args[1..]);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return Usage();
+}
+
+return args[0] switch
+{
+    "run" => await RunAsync(parsed),
+    "fill" => await FillAsync(parsed),
+    "compare" => Compare(parsed),
     _ => Usage(),
 };
 

@@ -24,6 +24,19 @@ public sealed class BenchmarkTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("--help", "usage:")]
+    [InlineData("--duration", "--duration needs a value")]
+    public async Task The_load_generator_answers_help_and_a_bad_command_line_with_its_usage(string argument, string expected)
+    {
+        var bench = Path.Combine(Repository.Root, "bench", "OrleansCoord.Bench", "bin", "Release", "net10.0", "OrleansCoord.Bench.dll");
+        var result = await ExternalCommand.RunAsync("dotnet", [bench, "run", argument], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Output, StringComparison.Ordinal);
+        Assert.Contains("usage:", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_comparison_runs_every_workload_against_both_servers_and_prints_their_ratios()
     {
