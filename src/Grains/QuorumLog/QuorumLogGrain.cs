@@ -442,6 +442,7 @@ public sealed partial class QuorumLogGrain(
                     {
                         // As ZooKeeper's "too busy to snap": the count starts again and this one is skipped, so that
                         // under a write load that outruns snapshots of a growing tree they do not run back to back.
+                        // The log still rolls, as ZooKeeper's does, so its segments stay about snapCount txns long.
                         _txnsSinceSnapshot = 0;
                         log.Roll();
                         LogSnapshotSkipped(logger, txns[^1].Zxid);

@@ -126,9 +126,8 @@ public sealed class DataTree
 
     /// <summary>
     /// Every node as of now, for a snapshot to go through, in blocks of <see cref="NodeBlockSize"/>: the export writes
-    /// from the copies, without looking each path up again in a table of millions, and a
-    /// copy of the whole table at once would be a large-object-heap array per snapshot, each of which brings a full
-    /// collection of such a heap nearer.
+    /// from the copies, without looking each path up again in a table of millions, and a copy of the whole table at
+    /// once would be a large-object-heap array per snapshot, each of which brings a full collection of such a heap nearer.
     /// </summary>
     public List<KeyValuePair<string, DataNode>[]> CopyNodes() => [.. _nodes.Chunk(NodeBlockSize)];
 
