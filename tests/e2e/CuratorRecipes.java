@@ -1220,6 +1220,9 @@ public class CuratorRecipes {
             return v.equals(expected);
         };
         ctx.check("every member seen with its data", awaitView(clients.get(0), sees), "view " + view.get());
+        // setThisData refuses until the member's own client has run its create's callback, which may still be on
+        // its way when others already see the node: a round trip through that client's event thread comes after it.
+        roundTrip(clients.get(1));
         members.get(1).setThisData(b("d1-new"));
         Map<String, String> changed = Map.of("m0", "d0", "m1", "d1-new", "m2", "d2");
         awaitStat(observer, path + "/m1", st -> st != null && st.getVersion() == 1);
