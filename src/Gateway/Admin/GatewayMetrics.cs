@@ -8,8 +8,8 @@ namespace OrleansCoord.Gateway.Admin;
 /// <summary>
 /// What ZooKeeper's Prometheus provider and mntr expose, as System.Diagnostics.Metrics instruments of the meter
 /// "OrleansCoord.Gateway": connections, outstanding requests, packets, request latency per opcode, watches, and the
-/// tree's counts as the quorum-log grain last reported them, with this server's own: subtree grains and how far this
-/// gateway's applied watermark trailed the log.
+/// tree's counts as the quorum-log grain last reported them, with this server's own: subtree grains, how far this
+/// gateway's applied watermark trailed the log, and its read cache.
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
 {
@@ -30,6 +30,8 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("zookeeper.packets_sent", () => server.Stats.Sent, description: "Replies and events sent");
         _meter.CreateObservableGauge("zookeeper.read_only", () => server.ReadOnly ? 1 : 0, description: "1 while writes cannot be ordered");
         _meter.CreateObservableGauge("zookeeper.watch_count", () => server.WatchCount, description: "Watches of this gateway's connections, counted once a tick");
+        _meter.CreateObservableCounter("orleanscoord.read_cache.hits", () => server.ReadCache?.Hits ?? 0, "{read}", "Plain reads answered from this gateway's read cache");
+        _meter.CreateObservableGauge("orleanscoord.read_cache.nodes", () => server.ReadCache?.Count ?? 0, "{znode}", "Nodes whose replies this gateway's read cache holds");
         _meter.CreateObservableGauge("orleanscoord.watermark_lag", () => server.WatermarkLag, "{txn}", "Txns the quorum-log grain had applied beyond this gateway's watermark, once a tick");
         Summary("orleanscoord.subtree_grains", static s => s.SubtreeCount, "Subtree grains holding the tree");
         Summary("zookeeper.znode_count", static s => s.NodeCount, "Znodes in the tree");

@@ -45,6 +45,12 @@ public sealed class GatewayOptions
     /// <summary>maxClientCnxns: connections allowed per client IP; 0 means no limit.</summary>
     public int MaxClientCnxns { get; set; } = 60;
 
+    /// <summary>
+    /// readCache.nodes: how many nodes' replies to plain reads this gateway keeps until they change, answering them
+    /// without a grain call; 0 turns the cache off.
+    /// </summary>
+    public int ReadCacheNodes { get; set; } = 10_000;
+
     /// <summary>jute.maxbuffer: the largest frame accepted, in bytes.</summary>
     public int JuteMaxBuffer { get; set; } = FrameReader.DefaultMaxBuffer;
 

@@ -53,6 +53,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         _logger = logger;
         Options = options.Value;
         Batcher = new WriteBatcher(() => QuorumLog, Watermark);
+        ReadCache = Options.ReadCacheNodes > 0 ? new ReadCache(Options.ReadCacheNodes) : null;
         _subtreeKeys = _subtrees.GetAlternateLookup<ReadOnlySpan<char>>();
         Metrics = new GatewayMetrics(this);
     }
@@ -80,6 +81,9 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
     public Watermark Watermark { get; } = new();
 
     public WriteBatcher Batcher { get; }
+
+    /// <summary>Replies to plain reads kept on this silo until their nodes change; null when readCache.nodes is 0.</summary>
+    public ReadCache? ReadCache { get; }
 
     // Grain references by subtree key: made once, not per read (a grain id from a string key allocates).
     private readonly ConcurrentDictionary<string, ISubtreeGrain> _subtrees = new(StringComparer.Ordinal);
@@ -229,7 +233,11 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             HashSet<ClientConnection>? notified = null;
             foreach (var e in subscription.MissedEvents)
             {
-                if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
+                if (e.Watcher.IsReadCache)
+                {
+                    ReadCache?.Invalidate(e.Path);
+                }
+                else if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
                 {
                     connection.Output.PostEvent(e);
                     (notified ??= []).Add(connection);
@@ -237,7 +245,14 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
             }
 
             CloseWatchersOf(subscription.LostWatches, subscription.AllWatchesLost);
+            ReadCache?.Invalidate(subscription.LostWatches);
             var watermark = subscription.Watermark;
+            if (watermark > Watermark.Value || subscription.AllWatchesLost)
+            {
+                // Changes went by unseen, their read-cache watches' events among them.
+                ReadCache?.Clear();
+            }
+
             if (watermark > Watermark.Value)
             {
                 // The watermark moves without the publications between: the changes in them are unknown here, so
@@ -279,13 +294,18 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         HashSet<ClientConnection>? notified = null;
         foreach (var e in WithAllChangesEvents(publication))
         {
-            if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
+            if (e.Watcher.IsReadCache)
+            {
+                ReadCache?.Invalidate(e.Path);
+            }
+            else if (Connections.TryGetValue(e.Watcher.ConnectionId, out var connection))
             {
                 connection.Output.PostEvent(e);
                 (notified ??= []).Add(connection);
             }
         }
 
+        ReadCache?.Invalidate(publication.LostWatches ?? []);
         Watermark.Advance(publication.Zxid);
         if (notified is not null)
         {

@@ -621,9 +621,37 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             return new ReadResult(min, ErrorCode.NoNode, null);
         }
 
+        ReadCache.Entry? fill = null;
+        if (!watch && server.ReadCache is { } cache && ReadCache.Caches(type))
+        {
+            if (cache.TryGet(path, type, out var kept, out fill))
+            {
+                // Kept means unchanged from its zxid through the watermark, which min does not pass.
+                var zxid = Math.Max(min, kept.Zxid);
+                _highestZxid = Math.Max(_highestZxid, zxid);
+                return kept with { Zxid = zxid };
+            }
+        }
+
         var (key, grain) = server.SubtreeFor(path);
-        var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType);
-        var result = await server.CallSubtreeAsync(key, grain, g => g.Read(command));
+        var command = new ReadCommand(type, path, watch, _authIds, Watcher, min, watcherType, ForCache: fill is not null);
+        ReadResult result;
+        try
+        {
+            result = await server.CallSubtreeAsync(key, grain, g => g.Read(command));
+        }
+        catch when (fill is not null)
+        {
+            // A reply not marked cacheable leaves no empty entry behind.
+            server.ReadCache!.Keep(path, fill, type, default);
+            throw;
+        }
+
+        if (fill is not null)
+        {
+            server.ReadCache!.Keep(path, fill, type, result);
+        }
+
         if (watch)
         {
             NoteWatches(key, result.Incarnation);

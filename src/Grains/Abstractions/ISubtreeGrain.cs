@@ -69,7 +69,10 @@ public readonly record struct OrderedRead([property: Id(0)] int Before, [propert
 [GenerateSerializer, Immutable]
 public sealed record AppliedBatch([property: Id(0)] WatchEvent[] Fired, [property: Id(1)] ReadResult[] Reads);
 
-/// <summary>A read as the gateway routes it to the owning subtree grain.</summary>
+/// <summary>
+/// A read as the gateway routes it to the owning subtree grain. ForCache asks for a reply the gateway may keep: when any
+/// session may see it, the grain arms the gateway's read-cache watch on the node and marks the reply cacheable.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReadCommand(
     [property: Id(0)] OpCode Type,
@@ -78,7 +81,8 @@ public sealed record ReadCommand(
     [property: Id(3)] Id[] AuthIds,
     [property: Id(4)] Watcher Watcher,
     [property: Id(5)] long MinZxid,
-    [property: Id(6)] WatcherType WatcherType = WatcherType.Any);
+    [property: Id(6)] WatcherType WatcherType = WatcherType.Any,
+    [property: Id(7)] bool ForCache = false);
 
 /// <summary>The paths of each kind of watch a reconnecting client sets again (setWatches, setWatches2).</summary>
 [GenerateSerializer, Immutable]

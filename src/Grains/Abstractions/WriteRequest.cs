@@ -56,14 +56,16 @@ public sealed record WriteOutcome(
 
 /// <summary>
 /// The outcome of a read: the zxid whose state it reflects, the error, the encoded reply body, and the
-/// incarnation of the subtree grain that answered (a watch it set lives and dies with that incarnation).
+/// incarnation of the subtree grain that answered (a watch it set lives and dies with that incarnation), and whether
+/// the gateway may keep the reply until the node changes (see <see cref="ReadCommand.ForCache"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct ReadResult(
     [property: Id(0)] long Zxid,
     [property: Id(1)] ErrorCode Err,
     [property: Id(2)] byte[]? Body,
-    [property: Id(3)] Guid Incarnation = default);
+    [property: Id(3)] Guid Incarnation = default,
+    [property: Id(4)] bool Cacheable = false);
 
 /// <summary>
 /// A session as the quorum-log grain knows it, for the gateway's handshake; SessionId 0 when unknown. Owner is the

@@ -204,6 +204,7 @@ public sealed class DataTree
                 break;
         }
 
+        Watches.TriggerReadCaches(path, item.Zxid, item.Order, fired);
         if (item.Zxid > LastAppliedZxid)
         {
             LastAppliedZxid = item.Zxid;

@@ -121,8 +121,27 @@ public sealed class SubtreeGrain : Grain, ISubtreeGrain
     public Task<ReadResult> Read(ReadCommand command)
     {
         ThrowIfNotLoaded();
-        return Task.FromResult(Serve(command));
+        var result = Serve(command);
+        if (command.ForCache && IsForEveryone(command, result))
+        {
+            _tree.Watches.AddReadCacheWatch(command.Path, command.Watcher.GatewayId);
+            result = result with { Cacheable = true };
+        }
+
+        return Task.FromResult(result);
     }
+
+    /// <summary>
+    /// Whether every session would get this reply: a missing node, exists (which checks no ACL), or a node that anyone
+    /// may read. Other replies depend on who asks, and a gateway's cache serves every session.
+    /// </summary>
+    private bool IsForEveryone(ReadCommand command, ReadResult result) =>
+        !command.Watch && command.Type is OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 && result.Err switch
+        {
+            ErrorCode.NoNode => true,
+            ErrorCode.Ok => command.Type == OpCode.Exists || AclChecker.IsAllowed(_tree.Get(command.Path)?.Acl, [], Perms.Read, _skipAcl),
+            _ => false,
+        };
 
     private ReadResult Serve(ReadCommand command)
     {

@@ -14,6 +14,9 @@ public sealed class WatchManager
     private readonly Dictionary<string, Dictionary<Watcher, WatchModes>> _childWatches = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<Watcher>> _recursiveWatches = new(StringComparer.Ordinal);
 
+    // Gateways whose read caches hold replies about a node, by path; not client watches, so not counted in Count.
+    private readonly Dictionary<string, List<int>> _readCaches = new(StringComparer.Ordinal);
+
     [Flags]
     private enum WatchModes : byte
     {
@@ -48,6 +51,38 @@ public sealed class WatchManager
         if (set.Add(watcher))
         {
             Count++;
+        }
+    }
+
+    /// <summary>Arms a gateway's read-cache watch on a path, which the next change of the node, of any kind, fires.</summary>
+    public void AddReadCacheWatch(string path, int gatewayId)
+    {
+        if (!_readCaches.TryGetValue(path, out var gateways))
+        {
+            gateways = new List<int>(1);
+            _readCaches[path] = gateways;
+        }
+
+        if (!gateways.Contains(gatewayId))
+        {
+            gateways.Add(gatewayId);
+        }
+    }
+
+    /// <summary>
+    /// Fires the read-cache watches on a path, for any change to the node: ZooKeeper fires no client watch for a
+    /// setACL, but the node's replies hold its aversion and who may read it.
+    /// </summary>
+    public void TriggerReadCaches(string path, long zxid, int order, List<WatchEvent> fired)
+    {
+        if (_readCaches.Count == 0 || !_readCaches.Remove(path, out var gateways))
+        {
+            return;
+        }
+
+        foreach (var gatewayId in gateways)
+        {
+            fired.Add(new WatchEvent(Watcher.ReadCacheOf(gatewayId), zxid, order, EventType.None, path));
         }
     }
 

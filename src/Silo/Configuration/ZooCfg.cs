@@ -46,7 +46,7 @@ public sealed class ZooCfg
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
         "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
         "orleans.dashboard", "java.security.auth.login.config", "zookeeper.sasl.serverconfig", "zookeeper.superUser",
-        "orleans.probeTimeoutMs", "orleans.missedProbesLimit",
+        "orleans.probeTimeoutMs", "orleans.missedProbesLimit", "readCache.nodes",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -64,6 +64,8 @@ public sealed class ZooCfg
     public int MaxSessionTimeout { get; private set; } = -1;
 
     public int MaxClientCnxns { get; private set; } = 60;
+
+    public int ReadCacheNodes { get; private set; } = new GatewayOptions().ReadCacheNodes;
 
     public string DataDir { get; private set; } = Path.GetFullPath("data");
 
@@ -207,6 +209,7 @@ public sealed class ZooCfg
         o.MinSessionTimeout = MinSessionTimeout;
         o.MaxSessionTimeout = MaxSessionTimeout;
         o.MaxClientCnxns = MaxClientCnxns;
+        o.ReadCacheNodes = ReadCacheNodes;
         o.JuteMaxBuffer = JuteMaxBuffer;
         o.FourLetterWordWhitelist = FourLetterWordWhitelist;
         o.DataDir = DataDir;
@@ -335,6 +338,9 @@ public sealed class ZooCfg
                     break;
                 case "maxClientCnxns":
                     MaxClientCnxns = Int(key, value, 0, int.MaxValue);
+                    break;
+                case "readCache.nodes":
+                    ReadCacheNodes = Int(key, value, 0, int.MaxValue);
                     break;
                 case "dataDir":
                     DataDir = NonEmpty(key, value);

@@ -280,6 +280,16 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             var (watch, _) = await c.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/shared", true).Write(w));
             Assert.Equal(ErrorCode.Ok, watch.Err);
 
+            // Read twice on every silo, so each gateway answers from its read cache before the changes below.
+            foreach (var client in clients.All)
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/shared", false).Write(w))).Header.Err);
+                    Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/shared", false).Write(w))).Header.Err);
+                }
+            }
+
             for (var i = 0; i < 20; i++)
             {
                 Assert.Equal(ErrorCode.Ok, (await a.CreateAsync($"/shared/n{i}", Encoding.UTF8.GetBytes($"v{i}"))).Header.Err);
@@ -297,6 +307,9 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
                 var (header, body) = await client.RequestAsync(OpCode.GetChildren, w => new PathWatchRequest("/shared", false).Write(w));
                 Assert.Equal(ErrorCode.Ok, header.Err);
                 Assert.Equal(20, ZkWireClient.Decode(body, StringListResponse.Read).Values.Count);
+                var (dataHeader, data) = await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest("/shared", false).Write(w));
+                Assert.Equal(ErrorCode.Ok, dataHeader.Err);
+                Assert.Equal([2], ZkWireClient.Decode(data, GetDataResponse.Read).Data);
             }
 
             var modes = await Task.WhenAll(silos.Select(ModeAsync));

@@ -23,6 +23,12 @@ public sealed partial class MetricsTests
         await Task.WhenAll(Enumerable.Range(0, 40).Select(i => client.CreateAsync($"{root}/n{i}", [1, 2, 3])));
         Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.GetData, w => new PathWatchRequest(root, true).Write(w))).Header.Err);
 
+        // A plain read kept by the gateway's read cache, and the same read answered from it.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(ErrorCode.Ok, (await client.RequestAsync(OpCode.Exists, w => new PathWatchRequest(root, false).Write(w))).Header.Err);
+        }
+
         // The tree's counts come from the quorum-log grain once a tick: wait for them.
         var metrics = await ScrapeAsync(http, "zookeeper_znode_count", m => m["zookeeper_znode_count"] >= before["zookeeper_znode_count"] + 41 && m["zookeeper_watch_count"] >= 1);
         Assert.True(metrics["zookeeper_num_alive_connections"] >= 1);
@@ -34,6 +40,8 @@ public sealed partial class MetricsTests
         Assert.Equal(0, metrics["zookeeper_read_only"]);
         Assert.True(metrics["orleanscoord_subtree_grains"] >= 2);
         Assert.True(metrics["orleanscoord_watermark_lag"] >= 0);
+        Assert.True(metrics["orleanscoord_read_cache_hits_total"] >= 1);
+        Assert.True(metrics["orleanscoord_read_cache_nodes"] >= 1);
     }
 
     [Fact]
