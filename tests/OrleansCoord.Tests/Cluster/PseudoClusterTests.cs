@@ -535,6 +535,13 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
                 seen = Math.Max(seen, armed.Zxid);
             }
 
+            // Plain reads, twice, that the other follower's gateway keeps in its read cache through the kill.
+            await using var reading = await ZkWireClient.ConnectAsync(followers[1].Port, timeoutMs: 30000);
+            foreach (var path in watched.Concat(watched))
+            {
+                Assert.Equal(ErrorCode.Ok, (await reading.RequestAsync(OpCode.GetData, w => new PathWatchRequest(path, false).Write(w))).Header.Err);
+            }
+
             var acked = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
             var attempted = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -624,6 +631,15 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
             foreach (var path in watched)
             {
                 Assert.Equal(ErrorCode.Ok, (await onFollower.RequestAsync(OpCode.SetData, w => new SetDataRequest(path, [9], -1).Write(w))).Header.Err);
+            }
+
+            // No kept reply outlives the change: grains that died came back without the cache's watches.
+            Assert.Equal(ErrorCode.Ok, (await reading.RequestAsync(OpCode.Sync, w => new PathRequest("/").Write(w))).Header.Err);
+            foreach (var path in watched)
+            {
+                var (read, data) = await reading.RequestAsync(OpCode.GetData, w => new PathWatchRequest(path, false).Write(w));
+                Assert.Equal(ErrorCode.Ok, read.Err);
+                Assert.Equal([9], ZkWireClient.Decode(data, GetDataResponse.Read).Data);
             }
 
             var fired = await CollectEventsAsync(watching, watched.Length);

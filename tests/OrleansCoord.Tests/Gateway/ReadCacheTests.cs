@@ -1,5 +1,6 @@
 using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Grains.Abstractions;
+using OrleansCoord.Grains.Tree;
 using OrleansCoord.Protocol;
 using OrleansCoord.Protocol.Jute;
 using OrleansCoord.Protocol.Records;
@@ -50,6 +51,23 @@ public sealed class ReadCacheTests(SiloFixture fixture) : IClassFixture<SiloFixt
         Assert.False(cache.TryGet("/a", OpCode.Exists, out _, out fill));
         cache.Keep("/a", fill!, OpCode.Exists, Reply(7, Guid.NewGuid()));
         Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void A_subtree_whose_grain_came_back_anew_is_dropped_with_everything_under_it()
+    {
+        var cache = new ReadCache(10);
+        var incarnation = Guid.NewGuid();
+        foreach (var path in new[] { "/app", "/app/config", "/other" })
+        {
+            Assert.False(cache.TryGet(path, OpCode.GetData, out _, out var fill));
+            cache.Keep(path, fill!, OpCode.GetData, Reply(5, incarnation));
+        }
+
+        cache.Invalidate([new SubtreeIncarnation(SubtreePartitioner.KeyFor("/app/config"), Guid.NewGuid())]);
+        Assert.False(cache.TryGet("/app", OpCode.GetData, out _, out _));
+        Assert.False(cache.TryGet("/app/config", OpCode.GetData, out _, out _));
+        Assert.True(cache.TryGet("/other", OpCode.GetData, out _, out _));
     }
 
     [Fact]
