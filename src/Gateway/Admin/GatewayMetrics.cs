@@ -32,6 +32,7 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableGauge("zookeeper.watch_count", () => server.WatchCount, description: "Watches of this gateway's connections, counted once a tick");
         _meter.CreateObservableCounter("orleanscoord.read_cache.hits", () => server.ReadCache?.Hits ?? 0, "{read}", "Plain reads answered from this gateway's read cache");
         _meter.CreateObservableGauge("orleanscoord.read_cache.nodes", () => server.ReadCache?.Count ?? 0, "{znode}", "Nodes whose replies this gateway's read cache holds");
+        _meter.CreateObservableGauge("orleanscoord.read_cache.bytes", () => server.ReadCache?.Bytes ?? 0, "By", "Bytes of replies this gateway's read cache holds");
         _meter.CreateObservableGauge("orleanscoord.watermark_lag", () => server.WatermarkLag, "{txn}", "Txns the quorum-log grain had applied beyond this gateway's watermark, once a tick");
         Summary("orleanscoord.subtree_grains", static s => s.SubtreeCount, "Subtree grains holding the tree");
         Summary("zookeeper.znode_count", static s => s.NodeCount, "Znodes in the tree");

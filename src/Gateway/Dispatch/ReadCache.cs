@@ -13,12 +13,15 @@ namespace OrleansCoord.Gateway.Dispatch;
 /// A reply is kept only while the grain's read-cache watch for this gateway is armed on its node. Any change to the
 /// node fires that watch, and the gateway drops the node before its watermark passes the change: so a node found here
 /// is, at the watermark, as its replies show it. A reply fetched while its node was dropped (or the cache cleared) may
-/// predate the change and is not kept, which each fetch checks by the entry it was started with.
+/// predate the change and is not kept, which each fetch checks by the entry it was started with. The nodes held bound
+/// the read-cache watches this gateway arms, and the bytes held bound its memory: data lives in the subtree grains, and
+/// a copy on every silo is kept for what is read, not for the whole tree.
 /// </remarks>
-public sealed class ReadCache(int maxNodes)
+public sealed class ReadCache(int maxNodes, long maxBytes)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Entry> _nodes = new(StringComparer.Ordinal);
+    private long _bytes;
 
     /// <summary>One node's kept replies, by read type.</summary>
     public sealed class Entry
@@ -26,6 +29,22 @@ public sealed class ReadCache(int maxNodes)
         internal readonly ReadResult?[] Replies = new ReadResult?[4];
 
         internal Guid Incarnation;
+
+        internal long Bytes;
+
+        internal bool IsEmpty => Bytes == 0 && Array.TrueForAll(Replies, static r => r is null);
+    }
+
+    /// <summary>Bytes of the replies held.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
     }
 
     /// <summary>Nodes held, including those whose first reply is still on its way.</summary>
@@ -91,9 +110,11 @@ public sealed class ReadCache(int maxNodes)
                 return;
             }
 
-            if (!reply.Cacheable)
+            var slot = Slot(type);
+            var growth = (reply.Body?.Length ?? 0) - (entry.Replies[slot]?.Body?.Length ?? 0);
+            if (!reply.Cacheable || _bytes + growth > maxBytes)
             {
-                if (Array.TrueForAll(entry.Replies, static r => r is null))
+                if (entry.IsEmpty)
                 {
                     _nodes.Remove(path);
                 }
@@ -104,12 +125,14 @@ public sealed class ReadCache(int maxNodes)
             if (entry.Incarnation != Guid.Empty && entry.Incarnation != reply.Incarnation)
             {
                 // Another incarnation of the grain answered: the watch of the one before went with it.
-                _nodes.Remove(path);
+                Remove(path);
                 return;
             }
 
+            entry.Bytes += growth;
+            _bytes += growth;
             entry.Incarnation = reply.Incarnation;
-            entry.Replies[Slot(type)] = reply;
+            entry.Replies[slot] = reply;
         }
     }
 
@@ -118,7 +141,7 @@ public sealed class ReadCache(int maxNodes)
     {
         lock (_lock)
         {
-            _nodes.Remove(path);
+            Remove(path);
         }
     }
 
@@ -135,7 +158,7 @@ public sealed class ReadCache(int maxNodes)
         {
             foreach (var path in _nodes.Keys.Where(p => keys.Contains(SubtreePartitioner.KeyFor(p))).ToList())
             {
-                _nodes.Remove(path);
+                Remove(path);
             }
         }
     }
@@ -146,6 +169,15 @@ public sealed class ReadCache(int maxNodes)
         lock (_lock)
         {
             _nodes.Clear();
+            _bytes = 0;
+        }
+    }
+
+    private void Remove(string path)
+    {
+        if (_nodes.Remove(path, out var entry))
+        {
+            _bytes -= entry.Bytes;
         }
     }
 

@@ -51,6 +51,9 @@ public sealed class GatewayOptions
     /// </summary>
     public int ReadCacheNodes { get; set; } = 10_000;
 
+    /// <summary>readCache.bytes: how many bytes of replies the read cache holds at most.</summary>
+    public long ReadCacheBytes { get; set; } = 64 << 20;
+
     /// <summary>jute.maxbuffer: the largest frame accepted, in bytes.</summary>
     public int JuteMaxBuffer { get; set; } = FrameReader.DefaultMaxBuffer;
 

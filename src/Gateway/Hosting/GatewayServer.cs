@@ -53,7 +53,7 @@ public sealed partial class GatewayServer : IHostedService, IGatewayObserver, ID
         _logger = logger;
         Options = options.Value;
         Batcher = new WriteBatcher(() => QuorumLog, Watermark);
-        ReadCache = Options.ReadCacheNodes > 0 ? new ReadCache(Options.ReadCacheNodes) : null;
+        ReadCache = Options.ReadCacheNodes > 0 ? new ReadCache(Options.ReadCacheNodes, Options.ReadCacheBytes) : null;
         _subtreeKeys = _subtrees.GetAlternateLookup<ReadOnlySpan<char>>();
         Metrics = new GatewayMetrics(this);
     }

@@ -46,7 +46,7 @@ public sealed class ZooCfg
         "ssl.clientAuth", "X509AuthenticationProvider.superUser", "zookeeper.X509AuthenticationProvider.superUser",
         "enforceQuota", "zookeeper.enforceQuota", "readonlymode.enabled", "audit.enable", "zookeeper.audit.enable",
         "orleans.dashboard", "java.security.auth.login.config", "zookeeper.sasl.serverconfig", "zookeeper.superUser",
-        "orleans.probeTimeoutMs", "orleans.missedProbesLimit", "readCache.nodes",
+        "orleans.probeTimeoutMs", "orleans.missedProbesLimit", "readCache.nodes", "readCache.bytes",
     };
 
     public IReadOnlyDictionary<string, string> Values { get; private init; } = new Dictionary<string, string>();
@@ -66,6 +66,8 @@ public sealed class ZooCfg
     public int MaxClientCnxns { get; private set; } = 60;
 
     public int ReadCacheNodes { get; private set; } = new GatewayOptions().ReadCacheNodes;
+
+    public long ReadCacheBytes { get; private set; } = new GatewayOptions().ReadCacheBytes;
 
     public string DataDir { get; private set; } = Path.GetFullPath("data");
 
@@ -210,6 +212,7 @@ public sealed class ZooCfg
         o.MaxSessionTimeout = MaxSessionTimeout;
         o.MaxClientCnxns = MaxClientCnxns;
         o.ReadCacheNodes = ReadCacheNodes;
+        o.ReadCacheBytes = ReadCacheBytes;
         o.JuteMaxBuffer = JuteMaxBuffer;
         o.FourLetterWordWhitelist = FourLetterWordWhitelist;
         o.DataDir = DataDir;
@@ -341,6 +344,9 @@ public sealed class ZooCfg
                     break;
                 case "readCache.nodes":
                     ReadCacheNodes = Int(key, value, 0, int.MaxValue);
+                    break;
+                case "readCache.bytes":
+                    ReadCacheBytes = Long(key, value, 0, long.MaxValue);
                     break;
                 case "dataDir":
                     DataDir = NonEmpty(key, value);

@@ -17,6 +17,8 @@ public sealed class ConfigurationTests
     [InlineData("authProvider.1", "com.example.CustomAuthenticationProvider")]
     [InlineData("orleans.probeTimeoutMs", "50")]
     [InlineData("orleans.missedProbesLimit", "0")]
+    [InlineData("readCache.nodes", "-1")]
+    [InlineData("readCache.bytes", "lots")]
     public async Task A_bad_value_stops_the_start_with_a_message_naming_the_key(string key, string value)
     {
         var result = await ExternalCommand.RunAsync("dotnet", [Repository.SiloDll, "--dataDir", SiloProcess.NewDataDir(), "--" + key, value], TimeSpan.FromMinutes(1));

@@ -20,7 +20,7 @@ public sealed class ReadCacheTests(SiloFixture fixture) : IClassFixture<SiloFixt
     [Fact]
     public void A_reply_fetched_across_a_change_of_its_node_is_not_kept()
     {
-        var cache = new ReadCache(10);
+        var cache = new ReadCache(10, 1 << 20);
         var incarnation = Guid.NewGuid();
         Assert.False(cache.TryGet("/a", OpCode.GetData, out _, out var fill));
         cache.Invalidate("/a");
@@ -37,7 +37,7 @@ public sealed class ReadCacheTests(SiloFixture fixture) : IClassFixture<SiloFixt
     [Fact]
     public void Replies_the_grain_did_not_watch_leave_nothing_behind_and_a_full_cache_keeps_nothing_new()
     {
-        var cache = new ReadCache(1);
+        var cache = new ReadCache(1, 1 << 20);
         Assert.False(cache.TryGet("/a", OpCode.GetData, out _, out var fill));
         cache.Keep("/a", fill!, OpCode.GetData, Reply(5, Guid.NewGuid(), cacheable: false));
         Assert.Equal(0, cache.Count);
@@ -54,9 +54,29 @@ public sealed class ReadCacheTests(SiloFixture fixture) : IClassFixture<SiloFixt
     }
 
     [Fact]
+    public void Replies_past_the_byte_budget_are_not_kept_and_dropped_nodes_give_their_bytes_back()
+    {
+        var cache = new ReadCache(10, 100);
+        var incarnation = Guid.NewGuid();
+        ReadResult Sized(int bytes) => new(5, ErrorCode.Ok, new byte[bytes], incarnation, true);
+        Assert.False(cache.TryGet("/a", OpCode.GetData, out _, out var fill));
+        cache.Keep("/a", fill!, OpCode.GetData, Sized(80));
+        Assert.False(cache.TryGet("/b", OpCode.GetData, out _, out fill));
+        cache.Keep("/b", fill!, OpCode.GetData, Sized(30));
+        Assert.Equal((1, 80L), (cache.Count, cache.Bytes));
+
+        cache.Invalidate("/a");
+        Assert.Equal(0, cache.Bytes);
+        Assert.False(cache.TryGet("/b", OpCode.GetData, out _, out fill));
+        cache.Keep("/b", fill!, OpCode.GetData, Sized(30));
+        Assert.True(cache.TryGet("/b", OpCode.GetData, out _, out _));
+        Assert.Equal(30, cache.Bytes);
+    }
+
+    [Fact]
     public void A_subtree_whose_grain_came_back_anew_is_dropped_with_everything_under_it()
     {
-        var cache = new ReadCache(10);
+        var cache = new ReadCache(10, 1 << 20);
         var incarnation = Guid.NewGuid();
         foreach (var path in new[] { "/app", "/app/config", "/other" })
         {
