@@ -312,6 +312,35 @@ public sealed class PseudoClusterTests(PostgresFixture fixture, ITestOutputHelpe
                 Assert.Equal([2], ZkWireClient.Decode(data, GetDataResponse.Read).Data);
             }
 
+            // One session changes /shared through one silo while sessions on the others read it from their read caches:
+            // no session sees its version go back, and after sync each sees the last change.
+            const int Changes = 100;
+            using var done = new CancellationTokenSource();
+            var reading = new[] { b, c }.Select(reader => Task.Run(async () =>
+            {
+                var last = -1;
+                for (var reads = 0; !done.IsCancellationRequested || reads == 0; reads++)
+                {
+                    var (read, stat) = await reader.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/shared", false).Write(w));
+                    Assert.Equal(ErrorCode.Ok, read.Err);
+                    var version = ZkWireClient.Decode(stat, StatResponse.Read).Stat.Version;
+                    Assert.True(version >= last, $"read version {version} after {last}");
+                    last = version;
+                }
+
+                Assert.Equal(ErrorCode.Ok, (await reader.RequestAsync(OpCode.Sync, w => new PathRequest("/shared").Write(w))).Header.Err);
+                var (final, finalStat) = await reader.RequestAsync(OpCode.Exists, w => new PathWatchRequest("/shared", false).Write(w));
+                Assert.Equal(ErrorCode.Ok, final.Err);
+                return ZkWireClient.Decode(finalStat, StatResponse.Read).Stat.Version;
+            })).ToArray();
+            for (var i = 0; i < Changes; i++)
+            {
+                Assert.Equal(ErrorCode.Ok, (await a.RequestAsync(OpCode.SetData, w => new SetDataRequest("/shared", [3], -1).Write(w))).Header.Err);
+            }
+
+            await done.CancelAsync();
+            Assert.All(await Task.WhenAll(reading).WaitAsync(TimeSpan.FromSeconds(60)), version => Assert.Equal(Changes + 1, version));
+
             var modes = await Task.WhenAll(silos.Select(ModeAsync));
             Assert.Equal(["follower", "follower", "leader"], modes.Order(StringComparer.Ordinal));
         }
