@@ -69,7 +69,7 @@ public sealed class ReadCache(int maxNodes, long maxBytes)
 
     /// <summary>
     /// Finds a kept reply; otherwise gives the entry a reply fetched from now on may be kept in, or null when the cache
-    /// is full (the read then asks the grain for nothing to keep).
+    /// holds as many nodes or bytes as it may (the read then asks the grain for nothing to keep).
     /// </summary>
     public bool TryGet(string path, OpCode type, out ReadResult reply, out Entry? fill)
     {
@@ -85,8 +85,9 @@ public sealed class ReadCache(int maxNodes, long maxBytes)
                     return true;
                 }
             }
-            else if (_nodes.Count < maxNodes)
+            else if (_nodes.Count < maxNodes && _bytes < maxBytes)
             {
+                // A full cache asks for no new node: the grain would arm a watch for a reply that could not be kept.
                 entry = new Entry();
                 _nodes[path] = entry;
             }

@@ -71,6 +71,13 @@ public sealed class ReadCacheTests(SiloFixture fixture) : IClassFixture<SiloFixt
         cache.Keep("/b", fill!, OpCode.GetData, Sized(30));
         Assert.True(cache.TryGet("/b", OpCode.GetData, out _, out _));
         Assert.Equal(30, cache.Bytes);
+
+        // With the budget spent, a new node is not even asked for: its grain would watch it for nothing.
+        Assert.False(cache.TryGet("/c", OpCode.GetData, out _, out fill));
+        cache.Keep("/c", fill!, OpCode.GetData, Sized(70));
+        Assert.Equal(100, cache.Bytes);
+        Assert.False(cache.TryGet("/d", OpCode.GetData, out _, out var none));
+        Assert.Null(none);
     }
 
     [Fact]
