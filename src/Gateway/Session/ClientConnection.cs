@@ -30,8 +30,9 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
 {
     /// <summary>The connection's authenticated ids; replaced, never mutated, so requests share it.</summary>
     private Id[] _authIds = [];
-    // The subtrees this connection set watches in, with the incarnation of the grain that holds them.
-    private readonly ConcurrentDictionary<string, Guid> _watchedSubtrees = new(StringComparer.Ordinal);
+    // The subtrees this connection set watches in, with the incarnation of the grain that holds them. Made on the
+    // first watch: most connections never set one, and a connection's fixed cost bounds how many a gateway holds.
+    private ConcurrentDictionary<string, Guid>? _watchedSubtrees;
     private readonly CancellationTokenSource _closing = new();
     // The session's latest request ordered by the quorum-log grain: a write, or a read sent while writes were in flight.
     private Task<WriteResult>? _lastOrdered;
@@ -60,11 +61,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     public SessionOutput Output { get; } = new(server.Watermark, server.Stats, server.Metrics);
 
     /// <summary>The subtree grains in which this connection has set watches.</summary>
-    public ICollection<string> WatchedSubtrees => _watchedSubtrees.Keys;
+    public ICollection<string> WatchedSubtrees => Volatile.Read(ref _watchedSubtrees)?.Keys ?? Array.Empty<string>();
 
     /// <summary>Whether this connection set watches in an incarnation of the subtree's grain other than the current one.</summary>
     public bool HasWatchesOutside(SubtreeIncarnation current) =>
-        _watchedSubtrees.TryGetValue(current.Key, out var incarnation) && incarnation != current.Incarnation;
+        Volatile.Read(ref _watchedSubtrees) is { } watched && watched.TryGetValue(current.Key, out var incarnation) && incarnation != current.Incarnation;
 
     /// <summary>Whether the client sent closeSession (or failed auth) and the connection is ending by itself.</summary>
     public bool CloseRequested => _closeRequested;
@@ -205,7 +206,7 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
             await outputLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        foreach (var key in _watchedSubtrees.Keys)
+        foreach (var key in WatchedSubtrees)
         {
             _ = server.Grains.GetGrain<ISubtreeGrain>(key).RemoveWatcher(Watcher);
         }
@@ -604,10 +605,11 @@ public sealed partial class ClientConnection(ConnectionContext context, GatewayS
     /// </summary>
     private void NoteWatches(string key, Guid incarnation)
     {
-        var previous = _watchedSubtrees.GetOrAdd(key, incarnation);
+        var watched = LazyInitializer.EnsureInitialized(ref _watchedSubtrees, static () => new(StringComparer.Ordinal));
+        var previous = watched.GetOrAdd(key, incarnation);
         if (previous != incarnation)
         {
-            _watchedSubtrees[key] = incarnation;
+            watched[key] = incarnation;
             Abort();
         }
     }

@@ -25,7 +25,8 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     public RequestStats Stats { get; } = new();
 
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentQueue<WatchEvent> _events = new();
+    // Made on the first event: most connections never get one, and a connection's fixed cost bounds how many a gateway holds.
+    private ConcurrentQueue<WatchEvent>? _events;
 
     // A slot holds a reply, or a write whose result becomes the reply; one with neither lets events out (PostWatermark).
     private readonly record struct Item(RequestHeader Request, Task<Reply>? Reply, Task<WriteResult>? Write, long Zxid, bool CloseAfter, long ReceivedAt);
@@ -51,7 +52,7 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
-    public void PostEvent(WatchEvent e) => _events.Enqueue(e);
+    public void PostEvent(WatchEvent e) => LazyInitializer.EnsureInitialized(ref _events).Enqueue(e);
 
     /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
     public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(default, null, null, zxid, false, 0));
@@ -138,7 +139,8 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
 
     private void WriteEvents(PipeWriter output, long upToZxid)
     {
-        while (_events.TryPeek(out var e) && e.Zxid <= upToZxid && _events.TryDequeue(out e))
+        var events = Volatile.Read(ref _events);
+        while (events is not null && events.TryPeek(out var e) && e.Zxid <= upToZxid && events.TryDequeue(out e))
         {
             WriteEvent(output, e);
         }
