@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Threading.Channels;
 using OrleansCoord.Gateway.Dispatch;
 using OrleansCoord.Grains.Abstractions;
 using OrleansCoord.Protocol;
@@ -23,7 +24,9 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     /// <summary>The connection's packets and latencies, for cons; crst resets them.</summary>
     public RequestStats Stats { get; } = new();
 
-    private readonly ReplyQueue<Item> _items = new();
+    // Bounded in name only: a bounded channel's queue starts at four slots and grows, an unbounded one's at 32, about
+    // 2 KB of every idle connection.
+    private readonly Channel<Item> _items = Channel.CreateBounded<Item>(new BoundedChannelOptions(int.MaxValue) { SingleReader = true });
     // Made on the first event: most connections never get one, and a connection's fixed cost bounds how many a gateway holds.
     private ConcurrentQueue<WatchEvent>? _events;
 
@@ -47,24 +50,23 @@ public sealed class SessionOutput(Watermark watermark, RequestStats server, Admi
     private void Add(RequestHeader request, Task<Reply>? reply, Task<WriteResult>? write, bool closeAfter)
     {
         Interlocked.Increment(ref _queued);
-        _items.TryAdd(new Item(request, reply, write, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _items.Writer.TryWrite(new Item(request, reply, write, 0, closeAfter, System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Queues a fired watch; it is written once every earlier reply is out.</summary>
     public void PostEvent(WatchEvent e) => LazyInitializer.EnsureInitialized(ref _events).Enqueue(e);
 
     /// <summary>Lets events up to this zxid out once the replies queued before this call are written.</summary>
-    public void PostWatermark(long zxid) => _items.TryAdd(new Item(default, null, null, zxid, false, 0));
+    public void PostWatermark(long zxid) => _items.Writer.TryWrite(new Item(default, null, null, zxid, false, 0));
 
-    public void Complete() => _items.Complete();
+    public void Complete() => _items.Writer.TryComplete();
 
     public async Task RunAsync(PipeWriter output, CancellationToken cancellationToken)
     {
-        // One registration for the connection's life, not one per wait.
-        using var canceled = cancellationToken.UnsafeRegister(static items => ((ReplyQueue<Item>)items!).Cancel(), _items);
-        while (await _items.WaitToTakeAsync())
+        var reader = _items.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
         {
-            while (_items.TryTake(out var item))
+            while (reader.TryRead(out var item))
             {
                 Task? pending = item.Reply ?? (Task?)item.Write;
                 if (pending is null)
